@@ -1,0 +1,4 @@
+# bench/local.mk: benchmarks (make bench); each prints its figure and the
+# ceiling it is compared with, measured in the same run.
+bench: $(bench_targets)
+.PHONY: bench

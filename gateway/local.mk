@@ -1,0 +1,1 @@
+# gateway/local.mk: see Makefile.am.

@@ -1,0 +1,1 @@
+# kiosk/local.mk: see Makefile.am.

@@ -1,0 +1,1 @@
+# partner/local.mk: see Makefile.am.

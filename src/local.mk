@@ -1,0 +1,6 @@
+# src/local.mk: libsaferoute, the domain shared by every program (no main).
+# One line per file so that parallel branches merge cleanly (union merge).
+noinst_LIBRARIES += src/libsaferoute.a
+src_libsaferoute_a_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"saferoute\"
+src_libsaferoute_a_SOURCES =
+src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
