@@ -1,0 +1,235 @@
+/* http: shared pieces of saferoute's HTTP servers.
+ *
+ * Owns the listening socket (with a real backlog), the request-body limit,
+ * the security headers and the GError -> status mapping.  Handlers stay
+ * small because they can rely on these: a body that reaches a handler is
+ * within the limit, and every error reply looks the same. */
+#include "config.h"
+
+#include <string.h>
+#include <gio/gio.h>
+
+#include "http.h"
+#include "conf.h"
+#include "envelope.h"
+#include "report.h"
+#include "signature.h"
+#include "store.h"
+
+gboolean
+http_listen (SoupServer *server, const char *listen, GError **error)
+{
+  g_autofree char *host = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  guint16 port = 0;
+  GError *local = NULL;
+
+  if (!conf_parse_listen (listen, &host, &port, error))
+    return FALSE;
+  address = g_inet_address_new_from_string (host);
+  if (address == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "listen address %s: not a numeric IP address", listen);
+      return FALSE;
+    }
+  socket = g_socket_new (g_inet_address_get_family (address),
+                         G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &local);
+  if (socket == NULL)
+    goto fail;
+  socket_address = g_inet_socket_address_new (address, port);
+  if (!g_socket_bind (socket, socket_address, TRUE, &local))
+    goto fail;
+  /* GLib's default backlog is 10: fine for a toy, fatal under load. */
+  g_socket_set_listen_backlog (socket, HTTP_BACKLOG);
+  if (!g_socket_listen (socket, &local))
+    goto fail;
+  if (!soup_server_listen_socket (server, socket, 0, &local))
+    goto fail;
+  return TRUE;
+
+fail:
+  g_set_error (error, local->domain, local->code,
+               "cannot listen on %s: %s", listen, local->message);
+  g_error_free (local);
+  return FALSE;
+}
+
+void
+http_secure_headers (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
+  soup_message_headers_replace (headers, "X-Frame-Options", "DENY");
+}
+
+void
+http_reply_text (SoupServerMessage *msg, guint status, const char *text)
+{
+  g_autofree char *body = g_strconcat (text, "\n", NULL);
+
+  http_secure_headers (msg);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=utf-8",
+                                    SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+void
+http_reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+  gsize length = 0;
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, &length);
+  json_node_unref (node);
+  http_secure_headers (msg);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json",
+                                    SOUP_MEMORY_TAKE, g_steal_pointer (&text),
+                                    length);
+}
+
+guint
+http_status_for_error (const GError *error)
+{
+  if (error == NULL)
+    return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  if (error->domain == REPORT_ERROR)
+    return error->code == REPORT_ERROR_TOO_LARGE
+             ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST;
+  if (error->domain == ENVELOPE_ERROR)
+    return error->code == ENVELOPE_ERROR_TOO_LARGE
+             ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE : SOUP_STATUS_BAD_REQUEST;
+  if (error->domain == JSON_PARSER_ERROR)
+    return SOUP_STATUS_BAD_REQUEST;
+  if (error->domain == SIGNATURE_ERROR)
+    return SOUP_STATUS_UNAUTHORIZED;
+  if (error->domain == STORE_ERROR)
+    switch (error->code)
+      {
+      case STORE_ERROR_BUSY:
+        return SOUP_STATUS_SERVICE_UNAVAILABLE;
+      case STORE_ERROR_NOT_FOUND:
+        return SOUP_STATUS_NOT_FOUND;
+      case STORE_ERROR_STATE:
+        return SOUP_STATUS_CONFLICT;
+      default:
+        return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+      }
+  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+void
+http_reply_error (SoupServerMessage *msg, const GError *error)
+{
+  guint status = http_status_for_error (error);
+
+  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Retry-After", "1");
+  /* A 500 says nothing more: its message may carry a path or an SQL error. */
+  if (status >= 500)
+    {
+      g_warning ("internal error: %s", error ? error->message : "unknown");
+      http_reply_text (msg, status, status == 503 ? "busy, try again"
+                                                  : "internal error");
+      return;
+    }
+  http_reply_text (msg, status, error->message);
+}
+
+const char *
+http_body (SoupServerMessage *msg, gsize *length)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+
+  /* flatten keeps its own reference in BODY, so the data stays valid for
+   * the life of the message; libsoup NUL-terminates it. */
+  if (length)
+    *length = (gsize) body->length;
+  return body->data ? body->data : "";
+}
+
+char *
+http_base_url (SoupServer *server)
+{
+  GSList *uris = soup_server_get_uris (server);
+  char *url = NULL;
+
+  if (uris != NULL)
+    {
+      GUri *uri = uris->data;
+      const char *host = g_uri_get_host (uri);
+      gboolean v6 = strchr (host, ':') != NULL;
+
+      url = g_strdup_printf ("http://%s%s%s:%d", v6 ? "[" : "", host,
+                             v6 ? "]" : "", g_uri_get_port (uri));
+    }
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return url;
+}
+
+/* The body limit.  A declared length over the limit is refused before a
+ * byte of the body is read; a chunked body is refused too (411): every
+ * client we serve (providers, kiosks, browsers, curl) sends a length, and
+ * refusing chunked bodies means none is ever buffered without bound. */
+
+typedef struct
+{
+  goffset max_bytes;
+} BodyLimit;
+
+static void
+http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
+{
+  BodyLimit *limit = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+
+  if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
+    {
+      http_reply_text (msg, SOUP_STATUS_LENGTH_REQUIRED,
+                       "request body needs a Content-Length");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+      return;
+    }
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) > limit->max_bytes)
+    {
+      g_autofree char *text =
+        g_strdup_printf ("request body too large (limit %" G_GOFFSET_FORMAT
+                         " bytes)", limit->max_bytes);
+
+      http_reply_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+    }
+}
+
+static void
+http_on_request_started (SoupServer *server, SoupServerMessage *msg,
+                         gpointer user_data)
+{
+  g_signal_connect (msg, "got-headers", G_CALLBACK (http_on_got_headers),
+                    user_data);
+}
+
+void
+http_limit_body (SoupServer *server, goffset max_bytes)
+{
+  BodyLimit *limit = g_new0 (BodyLimit, 1);
+
+  limit->max_bytes = max_bytes;
+  g_signal_connect_data (server, "request-started",
+                         G_CALLBACK (http_on_request_started), limit,
+                         (GClosureNotify) (void (*) (void)) g_free, 0);
+}

@@ -1,0 +1,55 @@
+/* http: what every saferoute HTTP server shares (gateway, kiosk, inbox).
+ *
+ * - A listening socket with a real backlog (PITFALLS.md: libsoup keeps
+ *   GLib's 10, which collapses under load).
+ * - A request-body limit checked before the body is read: Content-Length
+ *   over the limit is answered 413 at once; chunked bodies are counted as
+ *   they arrive.  libsoup has no such limit of its own.
+ * - One mapping from GError to an HTTP status and a plain-text reason.
+ * - JSON replies built with json-glib.
+ * - Security headers on every reply (no-store, nosniff, CSP). */
+#pragma once
+
+#include <glib.h>
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define HTTP_BACKLOG 1024
+
+/* Listens on "ADDR:PORT" (port 0 = any; the bound URI can be read back with
+ * soup_server_get_uris).  Errors name the address. */
+gboolean  http_listen            (SoupServer  *server,
+                                  const char  *listen,
+                                  GError     **error);
+
+/* Installs the body limit on every request of SERVER. */
+void      http_limit_body        (SoupServer  *server,
+                                  goffset      max_bytes);
+
+/* Adds Cache-Control: no-store, X-Content-Type-Options: nosniff,
+ * Referrer-Policy: no-referrer, X-Frame-Options: DENY. */
+void      http_secure_headers    (SoupServerMessage *msg);
+
+/* ERROR's domain and code -> status; reply text/plain "REASON\n". */
+guint     http_status_for_error  (const GError *error);
+void      http_reply_error       (SoupServerMessage *msg,
+                                  const GError      *error);
+void      http_reply_text        (SoupServerMessage *msg,
+                                  guint              status,
+                                  const char        *text);
+/* Takes ownership of NODE. */
+void      http_reply_json        (SoupServerMessage *msg,
+                                  guint              status,
+                                  JsonNode          *node);
+
+/* The request body as a NUL-terminated string (may contain NULs before the
+ * end: LENGTH says how long it is). */
+const char *http_body            (SoupServerMessage *msg,
+                                  gsize             *length);
+
+/* The first bound URI, as "http://127.0.0.1:PORT" (no trailing slash). */
+char     *http_base_url          (SoupServer *server);
+
+G_END_DECLS
