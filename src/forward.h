@@ -108,10 +108,6 @@ gboolean   forward_check_partner (const Partner        *partner,
                                   char                **detail,
                                   GError              **error);
 
-/* TRUE if URL may be used: https://, or http:// to a loopback address. */
-gboolean   forward_url_allowed (const char *url,
-                                GError    **error);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Forwarder, forward_free)
 
 G_END_DECLS

@@ -91,6 +91,14 @@ const Partner    *partner_directory_lookup (const PartnerDirectory *dir,
 const Partner    *partner_directory_by_token (const PartnerDirectory *dir,
                                               const char        *token);
 
+/* TRUE if URL may carry reports: https://, or http:// only to a loopback
+ * address (127.0.0.0/8, ::1, localhost).  The forwarder checks again
+ * before every transfer. */
+gboolean          partner_url_allowed       (const char *url,
+                                             GError    **error);
+/* TRUE if HOST is a loopback name or address. */
+gboolean          partner_host_is_loopback  (const char *host);
+
 /* The firewall check on one address (URL, e-mail address or host name):
  * TRUE if it is under a Home Office domain. */
 gboolean          partner_address_forbidden (const char *address);
