@@ -740,14 +740,19 @@ transfer_setup_email (Transfer *transfer, const Partner *partner, GError **error
   g_autofree char *date = NULL;
   g_autofree char *filename = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *sender = NULL;
 
-  if (partner->smtp_url == NULL || partner->email_to == NULL
-      || partner->email_from == NULL)
+  if (partner->smtp_url == NULL || partner->email_to == NULL)
     {
       g_set_error (error, FORWARD_ERROR, FORWARD_ERROR_CONFIG,
-                   "partner has no smtp_url, email_to or email_from");
+                   "partner has no smtp_url or email_to");
       return FALSE;
     }
+  /* email_from is optional in the directory: a sender on this host. */
+  if (partner->email_from != NULL && *partner->email_from != '\0')
+    sender = g_strdup (partner->email_from);
+  else
+    sender = g_strconcat ("saferoute@", g_get_host_name (), NULL);
   protocol = url_protocol (partner->smtp_url, TRUE, &loopback, error);
   if (protocol == NULL)
     return FALSE;
@@ -763,7 +768,7 @@ transfer_setup_email (Transfer *transfer, const Partner *partner, GError **error
                         partner->smtp_password ? partner->smtp_password : "");
     }
   {
-    g_autofree char *from = g_strdup_printf ("<%s>", partner->email_from);
+    g_autofree char *from = g_strdup_printf ("<%s>", sender);
     g_autofree char *to = g_strdup_printf ("<%s>", partner->email_to);
 
     curl_easy_setopt (easy, CURLOPT_MAIL_FROM, from);
@@ -772,10 +777,10 @@ transfer_setup_email (Transfer *transfer, const Partner *partner, GError **error
   }
 
   /* Neutral headers: nothing about the person, the ref or the category. */
-  at = strrchr (partner->email_from, '@');
+  at = strrchr (sender, '@');
   date = mail_date (now_seconds ());
   add_header (&transfer->headers, "Date: %s", date);
-  add_header (&transfer->headers, "From: <%s>", partner->email_from);
+  add_header (&transfer->headers, "From: <%s>", sender);
   add_header (&transfer->headers, "To: <%s>", partner->email_to);
   add_header (&transfer->headers, "Subject: saferoute delivery %s", delivery->id);
   /* The same id on every attempt: a retried mail is seen as the same. */
