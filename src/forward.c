@@ -791,10 +791,14 @@ transfer_setup_email (Transfer *transfer, const Partner *partner, GError **error
 
   filename = g_strdup_printf ("envelope-%s.json", delivery->id);
   text = g_strdup_printf ("A saferoute envelope is attached (%s).\r\n"
-                          "It is sealed to your organisation's key. Open it with:\r\n"
+                          "%s Open it with:\r\n"
                           "\r\n"
                           "    saferoute-inbox import %s\r\n",
-                          filename, filename);
+                          filename,
+                          partner->plain
+                          ? "It is not sealed (plain delivery): keep it safe."
+                          : "It is sealed to your organisation's key.",
+                          filename);
   transfer->mime = curl_mime_init (easy);
   part = curl_mime_addpart (transfer->mime);
   curl_mime_data (part, text, CURL_ZERO_TERMINATED);

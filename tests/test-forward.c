@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <curl/curl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
 #include "envelope.h"
@@ -844,11 +845,19 @@ child_setup (gpointer data)
 static gboolean
 port_open (guint port)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
+  /* A plain GSocket: GSocketClient would consult proxy settings, which
+   * the isolated test directories do not have. */
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  gboolean connected;
 
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
-  return connection != NULL;
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_nonnull (socket);
+  connected = g_socket_connect (socket, address, NULL, NULL);
+  g_socket_close (socket, NULL);
+  return connected;
 }
 
 static char *
@@ -893,10 +902,28 @@ attachment (const char *mail, const char *filename, gsize *length)
   return (char *) g_base64_decode (g_strstrip (encoded), length);
 }
 
+/* A Python that has aiosmtpd: the one configure found, the one on PATH
+ * (maybe a pyenv without Debian's modules), or Debian's own. */
+static const char *
+python_with_aiosmtpd (void)
+{
+  const char *candidates[] = { g_getenv ("PYTHON3"), "python3", "/usr/bin/python3" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      const char *probe[] = { candidates[i], "-c", "import aiosmtpd", NULL };
+
+      if (candidates[i] != NULL && *candidates[i] != '\0'
+          && run_quietly (probe, NULL))
+        return candidates[i];
+    }
+  return NULL;
+}
+
 static void
 test_email (Fixture *f, gconstpointer data)
 {
-  const char *const probe[] = { "python3", "-c", "import aiosmtpd", NULL };
+  const char *python = python_with_aiosmtpd ();
   g_autofree char *maildir = g_build_filename (f->dir, "mail", NULL);
   g_autofree char *listen = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -915,7 +942,7 @@ test_email (Fixture *f, gconstpointer data)
   guint port;
   Check check = { 0 };
 
-  if (!run_quietly (probe, NULL))
+  if (python == NULL)
     {
       need_peer ("python3-aiosmtpd");
       return;
@@ -924,7 +951,7 @@ test_email (Fixture *f, gconstpointer data)
   listen = g_strdup_printf ("127.0.0.1:%u", port);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  smtpd = g_subprocess_launcher_spawn (launcher, &error, "python3", "-m", "aiosmtpd",
+  smtpd = g_subprocess_launcher_spawn (launcher, &error, python, "-m", "aiosmtpd",
                                        "-n", "-l", listen, "-c",
                                        "aiosmtpd.handlers.Mailbox", maildir, NULL);
   g_assert_no_error (error);
