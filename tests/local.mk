@@ -5,3 +5,5 @@ check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
 check_PROGRAMS += tests/test-forward
 TESTS += tests/test-forward
+check_PROGRAMS += tests/test-intake
+TESTS += tests/test-intake
