@@ -46,6 +46,7 @@ typedef struct
   guint       max_in_flight;
   GPtrArray  *keys;      /* Idempotency-Key of every request */
   GPtrArray  *hung;      /* SoupServerMessage* paused for ever */
+  GHashTable *peers;     /* client ports seen: one per connection */
 } TestServer;
 
 typedef struct
@@ -106,6 +107,8 @@ on_request (SoupServer        *server,
     }
   web->requests++;
   g_ptr_array_add (web->keys, g_strdup (key));
+  g_hash_table_add (web->peers, GUINT_TO_POINTER (g_inet_socket_address_get_port (
+    G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (message)))));
   if (signature_verify (SECRET, signature, body->data, body->length,
                         g_get_real_time () / G_USEC_PER_SEC, 300, NULL)
       && g_strcmp0 (type, "application/json") == 0
@@ -184,6 +187,7 @@ test_server_start (TestServer *web, GTlsCertificate *certificate)
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   web->keys = g_ptr_array_new_with_free_func (g_free);
   web->hung = g_ptr_array_new_with_free_func (g_object_unref);
+  web->peers = g_hash_table_new (NULL, NULL);
 }
 
 static void
@@ -192,6 +196,7 @@ test_server_stop (TestServer *web)
   g_clear_object (&web->server);
   g_clear_pointer (&web->hung, g_ptr_array_unref);
   g_clear_pointer (&web->keys, g_ptr_array_unref);
+  g_clear_pointer (&web->peers, g_hash_table_unref);
 }
 
 /* A port nothing listens on: bound by the kernel, then closed. */
@@ -463,6 +468,91 @@ test_classify (void)
   g_assert_cmpint (forward_classify (200, CURLE_RECV_ERROR), ==, FORWARD_OUTCOME_RETRY);
 }
 
+static void
+test_options_from_conf (void)
+{
+  const char *text =
+    "[retention]\n"
+    "retry_base = 10s\n"
+    "retry_factor = 3\n"
+    "retry_cap = 2h\n"
+    "max_age = 3d\n"
+    "delivered = 1d\n"
+    "[kiosk]\n"
+    "forward_concurrency = 4\n"
+    "forward_timeout = 20\n"
+    "relay_url = https://gateway.example.org/\n"
+    "relay_token = t0ken\n"
+    "ca_file = ca.pem\n";
+  g_autoptr(Conf) conf = NULL;
+  g_autoptr(GError) error = NULL;
+  ForwardOptions options;
+
+  conf = conf_load_data (text, "test.conf", &error);
+  g_assert_no_error (error);
+  forward_options_init (&options);
+  g_assert_true (forward_options_from_conf (&options, conf, "kiosk", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (options.retry_base_seconds, ==, 10);
+  g_assert_cmpfloat (options.retry_factor, ==, 3.0);
+  g_assert_cmpint (options.retry_cap_seconds, ==, 7200);
+  g_assert_cmpint (options.max_age_seconds, ==, 3 * 86400);
+  g_assert_cmpint (options.retention_seconds, ==, 86400);
+  g_assert_cmpuint (options.concurrency, ==, 4);
+  g_assert_cmpint (options.timeout_seconds, ==, 20);
+  g_assert_cmpint (options.lease_seconds, ==, 80);
+  g_assert_cmpint (options.connect_timeout_seconds, ==, 10);
+  g_assert_cmpint (options.poll_seconds, ==, 2);
+  g_assert_cmpstr (options.relay_url, ==, "https://gateway.example.org/");
+  g_assert_cmpstr (options.relay_token, ==, "t0ken");
+  g_assert_true (g_str_has_suffix (options.ca_file, "ca.pem"));
+  forward_options_clear (&options);
+
+  /* Defaults when nothing is set. */
+  g_clear_pointer (&conf, conf_free);
+  conf = conf_load_data ("[gateway]\n", "empty.conf", &error);
+  g_assert_no_error (error);
+  forward_options_init (&options);
+  g_assert_true (forward_options_from_conf (&options, conf, "gateway", &error));
+  g_assert_cmpuint (options.concurrency, ==, 8);
+  g_assert_cmpint (options.timeout_seconds, ==, 30);
+  g_assert_cmpint (options.retry_base_seconds, ==, 30);
+  g_assert_cmpint (options.max_age_seconds, ==, 7 * 86400);
+  g_assert_null (options.relay_url);
+  forward_options_clear (&options);
+}
+
+static void
+test_options_from_conf_errors (void)
+{
+  const char *bad[] = {
+    "[retention]\nretry_factor = fast\n",
+    "[kiosk]\nrelay_url = http://gateway.example.org\nrelay_token = t\n",
+    "[kiosk]\nrelay_url = https://gateway.example.org\n",
+    "[kiosk]\nforward_concurrency = 0\n",
+    "[retention]\nmax_age = soon\n",
+  };
+  const char *keys[] = { "retry_factor", "relay_url", "relay_token",
+                         "forward_concurrency", "max_age" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(Conf) conf = NULL;
+      g_autoptr(GError) error = NULL;
+      ForwardOptions options;
+
+      conf = conf_load_data (bad[i], "bad.conf", &error);
+      g_assert_no_error (error);
+      forward_options_init (&options);
+      g_assert_false (forward_options_from_conf (&options, conf, "kiosk", &error));
+      g_assert_error (error, CONF_ERROR, error->code);
+      /* The message names the file and the key. */
+      g_assert_nonnull (strstr (error->message, "bad.conf"));
+      g_assert_nonnull (strstr (error->message, keys[i]));
+      forward_options_clear (&options);
+    }
+}
+
 /* ------------------------------------------------------------ webhooks */
 
 static void
@@ -629,6 +719,8 @@ test_concurrency_bound (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->web.max_in_flight, <=, 2);
   /* Each request waits 300 ms for its answer, so two do overlap. */
   g_assert_cmpuint (f->web.max_in_flight, ==, 2);
+  /* Six deliveries over at most two connections: they are reused. */
+  g_assert_cmpuint (g_hash_table_size (f->web.peers), <=, 2);
   for (i = 0; ids[i] != NULL; i++)
     g_free (ids[i]);
 }
@@ -1001,6 +1093,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/forward/backoff", test_backoff);
   g_test_add_func ("/forward/classify", test_classify);
+  g_test_add_func ("/forward/options/from-conf", test_options_from_conf);
+  g_test_add_func ("/forward/options/from-conf-errors", test_options_from_conf_errors);
 #define ADD(path, test) \
   g_test_add (path, Fixture, NULL, fixture_setup, test, fixture_teardown)
   ADD ("/forward/webhook/delivered-once", test_delivered_once);
