@@ -900,6 +900,9 @@ test_tls_bad_certificate (Fixture *f, gconstpointer data)
   test_server_start (&tls, certificate);
   g_free (f->url);
   f->url = g_strdup_printf ("https://127.0.0.1:%u/hook", tls.port);
+  /* The server's first handshake loads GnuTLS: slow under sanitizers. */
+  f->options.timeout_seconds = 15;
+  f->options.connect_timeout_seconds = 15;
   f->options.retry_base_seconds = 60;
   f->options.retry_cap_seconds = 600;
   fixture_start (f);
