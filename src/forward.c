@@ -331,6 +331,16 @@ socket_source_free (gpointer data)
   g_source_unref (source);
 }
 
+/* Attaches SOURCE to the caller's context, calling FUNC with the forwarder;
+ * the caller keeps its reference. */
+static GSource *
+forward_attach (Forwarder *forwarder, GSource *source, GSourceFunc func)
+{
+  g_source_set_callback (source, func, forwarder, NULL);
+  g_source_attach (source, forwarder->context);
+  return source;
+}
+
 static void
 transfer_free (Transfer *transfer)
 {
@@ -340,6 +350,17 @@ transfer_free (Transfer *transfer)
   g_clear_pointer (&transfer->mime, curl_mime_free);
   g_free (transfer->retry_after);
   g_free (transfer);
+}
+
+/* TRANSFER is no longer in flight (its easy handle already dealt with). */
+static void
+transfer_forget (Transfer *transfer)
+{
+  Forwarder *forwarder = transfer->forwarder;
+
+  g_hash_table_remove (forwarder->transfers, transfer);
+  forwarder->stats.in_flight = g_hash_table_size (forwarder->transfers);
+  transfer_free (transfer);
 }
 
 /* Detaches TRANSFER from curl; its easy handle goes back to the pool, so
@@ -360,9 +381,7 @@ transfer_release (Transfer *transfer)
   else
     curl_easy_cleanup (transfer->easy);
   transfer->easy = NULL;
-  g_hash_table_remove (forwarder->transfers, transfer);
-  forwarder->stats.in_flight = g_hash_table_size (forwarder->transfers);
-  transfer_free (transfer);
+  transfer_forget (transfer);
 }
 
 static gint64
@@ -543,9 +562,8 @@ on_curl_socket (CURL *easy, curl_socket_t fd, int what, void *user_data,
     condition |= G_IO_OUT;
 
   /* Replacing removes the old watch (the table's value destructor). */
-  source = g_unix_fd_source_new (fd, condition);
-  g_source_set_callback (source, (GSourceFunc) on_socket_ready, forwarder, NULL);
-  g_source_attach (source, forwarder->context);
+  source = forward_attach (forwarder, g_unix_fd_source_new (fd, condition),
+                           (GSourceFunc) on_socket_ready);
   g_hash_table_replace (forwarder->sockets, GINT_TO_POINTER (fd), source);
   return 0;
 }
@@ -571,9 +589,9 @@ on_curl_timer_set (CURLM *multi, long timeout_ms, void *user_data)
   if (timeout_ms < 0)
     return 0;
   /* 0 ms: from the loop's next iteration, never from inside this call. */
-  forwarder->curl_timer = g_timeout_source_new ((guint) MIN (timeout_ms, G_MAXUINT));
-  g_source_set_callback (forwarder->curl_timer, on_curl_timer, forwarder, NULL);
-  g_source_attach (forwarder->curl_timer, forwarder->context);
+  forwarder->curl_timer =
+    forward_attach (forwarder, g_timeout_source_new ((guint) MIN (timeout_ms, G_MAXUINT)),
+                    on_curl_timer);
   return 0;
 }
 
@@ -889,9 +907,7 @@ forward_start_transfer (Forwarder *forwarder, Delivery *delivery)
     {
       /* Out of memory in curl: let the lease bring it back. */
       g_warning ("delivery %s: curl_easy_init failed", delivery->id);
-      g_hash_table_remove (forwarder->transfers, transfer);
-      forwarder->stats.in_flight = g_hash_table_size (forwarder->transfers);
-      transfer_free (transfer);
+      transfer_forget (transfer);
       return;
     }
   if (!transfer_setup (transfer, &error))
@@ -902,9 +918,7 @@ forward_start_transfer (Forwarder *forwarder, Delivery *delivery)
       curl_easy_reset (transfer->easy);
       g_ptr_array_add (forwarder->idle_easy, transfer->easy);
       transfer->easy = NULL;
-      g_hash_table_remove (forwarder->transfers, transfer);
-      forwarder->stats.in_flight = g_hash_table_size (forwarder->transfers);
-      transfer_free (transfer);
+      transfer_forget (transfer);
       return;
     }
   curl_easy_setopt (transfer->easy, CURLOPT_PRIVATE, transfer);
@@ -917,9 +931,7 @@ forward_start_transfer (Forwarder *forwarder, Delivery *delivery)
                  curl_multi_strerror (mc));
       curl_easy_cleanup (transfer->easy);
       transfer->easy = NULL;
-      g_hash_table_remove (forwarder->transfers, transfer);
-      forwarder->stats.in_flight = g_hash_table_size (forwarder->transfers);
-      transfer_free (transfer);
+      transfer_forget (transfer);
     }
 }
 
@@ -941,9 +953,9 @@ forward_set_due_timer (Forwarder *forwarder, gint64 next_due, gboolean just_clai
   if (just_claimed && delay_ms < 1000)
     delay_ms = 1000;
   delay_ms = CLAMP (delay_ms, 0, (gint64) forwarder->options.poll_seconds * 1000 + 1000);
-  forwarder->due_timer = g_timeout_source_new ((guint) delay_ms);
-  g_source_set_callback (forwarder->due_timer, on_due, forwarder, NULL);
-  g_source_attach (forwarder->due_timer, forwarder->context);
+  forwarder->due_timer = forward_attach (forwarder,
+                                        g_timeout_source_new ((guint) delay_ms),
+                                        on_due);
 }
 
 static void
@@ -1006,9 +1018,8 @@ forward_schedule_claim (Forwarder *forwarder)
 {
   if (forwarder->claim_idle != NULL)
     return;
-  forwarder->claim_idle = g_idle_source_new ();
-  g_source_set_callback (forwarder->claim_idle, on_claim_idle, forwarder, NULL);
-  g_source_attach (forwarder->claim_idle, forwarder->context);
+  forwarder->claim_idle = forward_attach (forwarder, g_idle_source_new (),
+                                         on_claim_idle);
 }
 
 static gboolean
@@ -1120,13 +1131,14 @@ forward_start (Forwarder *forwarder)
   forwarder->started = TRUE;
   on_purge (forwarder);
   forwarder->poll_timer =
-    g_timeout_source_new ((guint) MIN (forwarder->options.poll_seconds * 1000,
-                                       (gint64) G_MAXUINT));
-  g_source_set_callback (forwarder->poll_timer, on_poll, forwarder, NULL);
-  g_source_attach (forwarder->poll_timer, forwarder->context);
-  forwarder->purge_timer = g_timeout_source_new_seconds (FORWARD_PURGE_INTERVAL_SECONDS);
-  g_source_set_callback (forwarder->purge_timer, on_purge, forwarder, NULL);
-  g_source_attach (forwarder->purge_timer, forwarder->context);
+    forward_attach (forwarder,
+                    g_timeout_source_new ((guint) MIN (forwarder->options.poll_seconds * 1000,
+                                                       (gint64) G_MAXUINT)),
+                    on_poll);
+  forwarder->purge_timer =
+    forward_attach (forwarder,
+                    g_timeout_source_new_seconds (FORWARD_PURGE_INTERVAL_SECONDS),
+                    on_purge);
   forward_schedule_claim (forwarder);
 }
 

@@ -421,6 +421,20 @@ now (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
+/* Starts the forwarder, enqueues one webhook delivery created AGE seconds
+ * ago and runs until it reaches STATE (asserted). */
+static Delivery *
+deliver_one (Fixture *f, gint64 age, DeliveryState state, guint seconds, char **id)
+{
+  Delivery *delivery;
+
+  fixture_start (f);
+  *id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now () - age, NULL);
+  delivery = wait_for_state (f, *id, state, seconds);
+  g_assert_cmpint (delivery->state, ==, state);
+  return delivery;
+}
+
 /* ---------------------------------------------------------- pure parts */
 
 static void
@@ -562,10 +576,7 @@ test_delivered_once (Fixture *f, gconstpointer data)
   g_autoptr(Delivery) delivery = NULL;
   ForwardStats stats;
 
-  fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
-  delivery = wait_for_state (f, id, DELIVERY_DELIVERED, 10);
-  g_assert_cmpint (delivery->state, ==, DELIVERY_DELIVERED);
+  delivery = deliver_one (f, 0, DELIVERY_DELIVERED, 10, &id);
   g_assert_cmpuint (delivery->attempts, ==, 1);
   g_assert_cmpuint (f->web.requests, ==, 1);
   g_assert_cmpuint (f->web.good_signatures, ==, 1);
@@ -587,10 +598,7 @@ test_retry_then_delivered (Fixture *f, gconstpointer data)
   g_autoptr(Delivery) delivery = NULL;
 
   f->web.mode = MODE_FAIL_ONCE;
-  fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
-  delivery = wait_for_state (f, id, DELIVERY_DELIVERED, 15);
-  g_assert_cmpint (delivery->state, ==, DELIVERY_DELIVERED);
+  delivery = deliver_one (f, 0, DELIVERY_DELIVERED, 15, &id);
   g_assert_cmpuint (delivery->attempts, ==, 2);
   g_assert_cmpuint (f->web.requests, ==, 2);
   g_assert_cmpuint (f->web.good_signatures, ==, 2);
@@ -634,10 +642,7 @@ test_timeout (Fixture *f, gconstpointer data)
   f->options.timeout_seconds = 1;
   f->options.retry_base_seconds = 60;
   f->options.retry_cap_seconds = 600;
-  fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
-  delivery = wait_for_state (f, id, DELIVERY_DEFERRED, 10);
-  g_assert_cmpint (delivery->state, ==, DELIVERY_DEFERRED);
+  delivery = deliver_one (f, 0, DELIVERY_DEFERRED, 10, &id);
   g_assert_cmpstr (delivery->last_error, ==, "timeout after 1 s");
   g_assert_cmpint (delivery->next_attempt_at - delivery->last_attempt_at, >=, 48);
   g_assert_cmpuint (f->web.requests, ==, 1);
@@ -653,10 +658,7 @@ test_connection_refused (Fixture *f, gconstpointer data)
   f->url = g_strdup_printf ("http://127.0.0.1:%u/hook", closed_port ());
   f->options.retry_base_seconds = 60;
   f->options.retry_cap_seconds = 600;
-  fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
-  delivery = wait_for_state (f, id, DELIVERY_DEFERRED, 10);
-  g_assert_cmpint (delivery->state, ==, DELIVERY_DEFERRED);
+  delivery = deliver_one (f, 0, DELIVERY_DEFERRED, 10, &id);
   g_assert_cmpstr (delivery->last_error, ==, "connection refused or unreachable");
   g_assert_cmpuint (delivery->attempts, ==, 1);
 }
@@ -669,13 +671,10 @@ test_bad_request_held (Fixture *f, gconstpointer data)
   ForwardStats stats;
 
   f->web.mode = MODE_BAD_REQUEST;
-  fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
-  delivery = wait_for_state (f, id, DELIVERY_HELD, 10);
-  g_assert_cmpint (delivery->state, ==, DELIVERY_HELD);
+  delivery = deliver_one (f, 0, DELIVERY_HELD, 10, &id);
   g_assert_cmpstr (delivery->last_error, ==, "HTTP 400");
   /* Held means no retry, even with a 1 s backoff. */
-  run_for (2500);
+  run_for (1500);
   g_assert_cmpuint (f->web.requests, ==, 1);
   forward_get_stats (f->forwarder, &stats);
   g_assert_cmpuint (stats.held, ==, 1);
@@ -689,10 +688,7 @@ test_max_age_held (Fixture *f, gconstpointer data)
 
   f->web.mode = MODE_ALWAYS_500;
   f->options.max_age_seconds = 3600;
-  fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now () - 7200, NULL);
-  delivery = wait_for_state (f, id, DELIVERY_HELD, 10);
-  g_assert_cmpint (delivery->state, ==, DELIVERY_HELD);
+  delivery = deliver_one (f, 7200, DELIVERY_HELD, 10, &id);
   g_assert_nonnull (strstr (delivery->last_error, "expired"));
   g_assert_nonnull (strstr (delivery->last_error, "HTTP 500"));
   g_assert_cmpuint (f->web.requests, ==, 1);
