@@ -1,8 +1,9 @@
 /* jsondoc: writing and strict reading of report and envelope JSON.
  *
- * Owns the "v" member, and the checks every incoming document passes before any of its members
- * is looked at: a size bound (checked before parsing, so a huge body costs
- * nothing), no \u0000 escape, a JSON object at the root, "v":1.  It holds
+ * Owns the "v" member and the checks every incoming document passes
+ * before any of its members is looked at: a size bound (checked before
+ * parsing, so a huge body costs nothing), no \u0000 escape, nothing after
+ * the root value, a JSON object at the root, "v":1.  It holds
  * no state.  Errors use the caller's domain and codes (JsondocErrors) and
  * name the member by its path, never by its value: values may be personal
  * data and error messages end up in logs. */
@@ -13,23 +14,50 @@
 
 #include "jsondoc.h"
 
-/* json-glib decodes \u0000 into the string and then hands it out as a C
- * string, silently dropping whatever followed.  Refuse it instead.  A
- * backslash outside a string is a syntax error the parser reports anyway,
- * so every backslash can be taken as the start of an escape. */
-static gboolean
-jsondoc_has_nul_escape (const char *data, gsize length)
+/* Two things json-glib lets through that we refuse, found by one walk
+ * over the text:
+ * - \u0000: json-glib decodes it into the string and then hands the
+ *   string out as a C string, silently dropping whatever followed;
+ * - anything but white space after the root object: json-glib stops at
+ *   the end of the first value and ignores a second object or array, so
+ *   two readers could disagree on what a document says.
+ * Only well-formed JSON matters here (the parser reports the rest), so
+ * brackets inside strings are the only thing to skip.  Returns the
+ * complaint, or NULL. */
+static const char *
+jsondoc_scan (const char *data, gsize length)
 {
-  for (gsize i = 0; i < length; i++)
+  gboolean in_string = FALSE;
+  guint depth = 0;
+  gsize i;
+
+  for (i = 0; i < length; i++)
     {
-      if (data[i] != '\\' || i + 1 >= length)
-        continue;
-      if (data[i + 1] == 'u' && i + 5 < length
-          && memcmp (data + i + 2, "0000", 4) == 0)
-        return TRUE;
-      i++; /* skip the escaped character, so "\\u0000" is text */
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '"')
+            in_string = FALSE;
+          else if (c == '\\' && i + 1 < length)
+            {
+              if (data[i + 1] == 'u' && i + 5 < length
+                  && memcmp (data + i + 2, "0000", 4) == 0)
+                return "document contains \\u0000";
+              i++; /* the escaped character, so \\" is not the end */
+            }
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        depth++;
+      else if ((c == '}' || c == ']') && depth > 0 && --depth == 0)
+        break;
     }
-  return FALSE;
+  for (i++; i < length; i++)
+    if (data[i] == '\0' || !strchr (" \t\r\n", data[i]))
+      return "more after the end of the document";
+  return NULL;
 }
 
 static gboolean
@@ -68,6 +96,7 @@ jsondoc_read (const char *data, gssize length, gsize max,
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) local_error = NULL;
+  const char *complaint;
   gsize size;
 
   g_return_val_if_fail (data != NULL, NULL);
@@ -81,10 +110,10 @@ jsondoc_read (const char *data, gssize length, gsize max,
                    "%" G_GSIZE_FORMAT " allowed", size, max);
       return NULL;
     }
-  if (jsondoc_has_nul_escape (data, size))
+  complaint = jsondoc_scan (data, size);
+  if (complaint != NULL)
     {
-      g_set_error_literal (error, codes->domain, codes->parse,
-                           "document contains \\u0000");
+      g_set_error_literal (error, codes->domain, codes->parse, complaint);
       return NULL;
     }
   parser = json_parser_new_immutable ();

@@ -332,7 +332,8 @@ full_report (void)
   set_text (report, "contact.safe_times", "after 3pm\tweekdays");
   set_text (report, "contact.interpreter_language", "pa");
   set_text (report, "contact.trusted_person", "my cousin \"Raj\"");
-  set_text (report, "message", "ਸਤ ਸ੍ਰੀ ਅਕਾਲ\nquote \" backslash \\ slash /");
+  set_text (report, "message", "ਸਤ ਸ੍ਰੀ ਅਕਾਲ\nquote \" backslash \\ slash /"
+                               " brackets \\\"} {[ \\u0000");
   set_text (report, "site", "gateway-1");
   report->contact.voicemail_ok = TRUE;
   report->contact.sms_ok = TRUE;
@@ -537,6 +538,8 @@ test_json_rejects (void)
   const char *not_reports[] = {
     "", "nonsense", "[1,2]", "\"report\"", "null", "42", "{", "{\"v\":1",
     "{\"v\":1} trailing", "{\"v\":1,\"id\":\"x\xff\"}",
+    /* json-glib would read the first object and ignore the rest. */
+    "{\"v\":1} {}", "{\"v\":1} [2]", "{\"v\":1}\n{\"v\":1}",
   };
   g_autofree char *big = NULL;
   g_autoptr(GError) error = NULL;
