@@ -3,10 +3,10 @@
  * Owns the "v" member and the checks every incoming document passes
  * before any of its members is looked at: a size bound (checked before
  * parsing, so a huge body costs nothing), no \u0000 escape, nothing after
- * the root value, a JSON object at the root, "v":1.  It holds
- * no state.  Errors use the caller's domain and codes (JsondocErrors) and
- * name the member by its path, never by its value: values may be personal
- * data and error messages end up in logs. */
+ * the root value, a JSON object at the root, "v":1.  It holds no state.
+ * Errors use the caller's domain and codes (JsondocErrors) and name the
+ * member by its path, never by its value: values may be personal data and
+ * error messages end up in logs. */
 #include "config.h"
 
 #include <string.h>

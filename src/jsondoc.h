@@ -2,11 +2,11 @@
  * common, shared by report.c and envelope.c.  Internal to libsaferoute.
  *
  * Writing: a document is an object whose first member is "v":1.
- * Reading: every document is bounded in size before it is parsed, must be a JSON
- * object carrying "v":1, and may not contain the escape \u0000 (json-glib
- * would silently cut the string there, losing what followed).  Members are
- * read by type: a member of the wrong type is an error naming its path; an
- * absent member or a JSON null reads as "no value". */
+ * Reading: a document is bounded in size before it is parsed, must be one
+ * JSON object carrying "v":1 with nothing after it, and may not contain
+ * the escape \u0000 (json-glib would silently cut the string there).
+ * Members are read by type: a member of the wrong type is an error naming
+ * its path; an absent member or a JSON null reads as "no value". */
 #pragma once
 
 #include <glib.h>

@@ -453,6 +453,8 @@ report_to_json (const Report *report, gsize *length)
             g_autofree char *time = report_format_time (
               G_STRUCT_MEMBER (gint64, report, field->offset));
 
+            if (time == NULL) /* out of range: only in an invalid report */
+              break;
             json_builder_set_member_name (builder, field->name);
             json_builder_add_string_value (builder, time);
           }
