@@ -735,7 +735,7 @@ partner_check (const Partner *p, const PartnerSource *src, GError **error)
         {
           partner_fail (error, PARTNER_ERROR_INVALID, src, "public_key",
                         _("required (or public_key_file): reports are sealed"
-                          " to this key; see saferoute-inbox keygen"));
+                          " to this key (the partner's saferoute-inbox gives it)"));
           return FALSE;
         }
     }
@@ -952,8 +952,7 @@ partner_load_key (const PartnerSource *src, Partner *p, GError **error)
     {
       partner_fail (error, PARTNER_ERROR_INVALID, src, key,
                     _("expected a public key in standard base64 of 32 bytes"
-                      " (44 characters ending in =), as saferoute-inbox"
-                      " keygen prints it"));
+                      " (44 characters ending in =)"));
       return FALSE;
     }
   return TRUE;
