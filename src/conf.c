@@ -80,10 +80,15 @@ conf_free (Conf *conf)
 }
 
 /* Walk the raw text the way GKeyFile does and remember where each group
- * and key is.  Returns the first line GKeyFile would refuse (0 if none):
- * that is how a parse error gets its line number. */
-static guint
-conf_scan (Conf *conf, const char *data)
+ * and key is.  *BAD is the first line GKeyFile would refuse (0 if none):
+ * that is how a parse error gets its line number.
+ *
+ * GKeyFile silently merges a repeated group, and lets a repeated key
+ * override the earlier one.  Two [partner x] groups merged would mix two
+ * organisations' addresses, so a repeated group is an error; a repeated
+ * key only warns (the later value wins, as it always has in GKeyFile). */
+static gboolean
+conf_scan (Conf *conf, const char *data, guint *bad_line, GError **error)
 {
   g_auto(GStrv) raw = g_strsplit (data, "\n", -1);
   g_autofree char *group = NULL;
@@ -120,10 +125,17 @@ conf_scan (Conf *conf, const char *data)
             }
           g_free (group);
           group = g_strndup (line + 1, (gsize) (end - line - 1));
-          /* A repeated group merges into the first: keep its first line. */
-          if (!g_hash_table_contains (conf->lines, group))
-            g_hash_table_insert (conf->lines, g_strdup (group),
-                                 GUINT_TO_POINTER (lineno));
+          if (g_hash_table_contains (conf->lines, group))
+            {
+              g_set_error (error, CONF_ERROR, CONF_ERROR_PARSE,
+                           _("%s:%u: [%s]: this group appears twice (first"
+                             " on line %u); merge the two"),
+                           conf->name, lineno, group,
+                           conf_line_of (conf, group, NULL));
+              return FALSE;
+            }
+          g_hash_table_insert (conf->lines, g_strdup (group),
+                               GUINT_TO_POINTER (lineno));
           continue;
         }
       {
@@ -138,12 +150,17 @@ conf_scan (Conf *conf, const char *data)
           }
         key = g_strndup (line, (gsize) (eq - line));
         g_strchomp (key);
+        if (conf_line_of (conf, group, key) > 0)
+          g_warning ("%s:%u: [%s] %s: set again (first on line %u); this"
+                     " later value is the one used", conf->name, lineno,
+                     group, key, conf_line_of (conf, group, key));
         /* The last assignment wins in GKeyFile, so it wins here too. */
         g_hash_table_insert (conf->lines, conf_line_key (group, key),
                              GUINT_TO_POINTER (lineno));
       }
     }
-  return bad;
+  *bad_line = bad;
+  return TRUE;
 }
 
 Conf *
@@ -156,7 +173,8 @@ conf_load_data (const char *data, const char *name, GError **error)
   g_return_val_if_fail (data != NULL, NULL);
 
   conf = conf_alloc (name);
-  bad = conf_scan (conf, data);
+  if (!conf_scan (conf, data, &bad, error))
+    return NULL;
   if (!g_key_file_load_from_data (conf->kf, data, (gsize) -1,
                                   G_KEY_FILE_NONE, &local))
     {

@@ -32,19 +32,30 @@ load (const char *text)
 static void
 test_where (void)
 {
-  g_autoptr(Conf) conf = load ("# comment\n"
+  g_autoptr(Conf) conf = NULL;
+  g_autofree char *w1 = NULL;
+  g_autofree char *w2 = NULL;
+  g_autofree char *w3 = NULL;
+  g_autofree char *w4 = NULL;
+  g_autofree char *w5 = NULL;
+  g_autofree char *name = NULL;
+
+  g_test_expect_message ("saferoute", G_LOG_LEVEL_WARNING,
+                         "test.conf:7: [partner a] name: set again (first on"
+                         " line 6)*");
+  conf = load ("# comment\n"
                                "[gateway]\n"
                                "  listen = 127.0.0.1:8081\n"
                                "\n"
                                "[partner a]\r\n"
                                "name=A\r\n"
                                "name = A again\n");
-  g_autofree char *w1 = conf_where (conf, "gateway", "listen");
-  g_autofree char *w2 = conf_where (conf, "partner a", "name");
-  g_autofree char *w3 = conf_where (conf, "partner a", "absent");
-  g_autofree char *w4 = conf_where (conf, "nowhere", "key");
-  g_autofree char *w5 = conf_where (conf, "gateway", NULL);
-  g_autofree char *name = NULL;
+  g_test_assert_expected_messages ();
+  w1 = conf_where (conf, "gateway", "listen");
+  w2 = conf_where (conf, "partner a", "name");
+  w3 = conf_where (conf, "partner a", "absent");
+  w4 = conf_where (conf, "nowhere", "key");
+  w5 = conf_where (conf, "gateway", NULL);
 
   g_assert_cmpstr (w1, ==, "test.conf:3: [gateway] listen");
   /* The last assignment wins in GKeyFile, and so in the line map. */
@@ -317,6 +328,16 @@ test_load_errors (void)
   g_assert_null (conf);
   g_assert_error (error, CONF_ERROR, CONF_ERROR_PARSE);
   g_assert_true (g_str_has_prefix (error->message, "y.conf:4: "));
+  g_clear_error (&error);
+
+  /* GKeyFile would merge these; two partners' addresses would mix. */
+  conf = conf_load_data ("[partner a]\nname = A\n\n[partner b]\nname = B\n"
+                         "[partner a]\nurl = https://b.example.org/\n",
+                         "z.conf", &error);
+  g_assert_null (conf);
+  g_assert_error (error, CONF_ERROR, CONF_ERROR_PARSE);
+  g_assert_cmpstr (error->message, ==, "z.conf:6: [partner a]: this group"
+                   " appears twice (first on line 1); merge the two");
   g_clear_error (&error);
 
   conf = conf_load_file ("/nonexistent/saferoute.conf", &error);

@@ -263,19 +263,38 @@ test_loopback (void)
   g_assert_false (partner_host_is_loopback (NULL));
 }
 
-/* A valid pull partner with EXTRA lines appended (a later key wins). */
+/* A valid pull partner, with the "key = value" lines of EXTRA in place of
+ * (or after) its own: a repeated key would only draw a warning. */
 static char *
 pull_partner (const char *id, const char *extra)
 {
-  return g_strdup_printf ("[partner %s]\n"
-                          "name = Test Partner\n"
-                          "kind = support\n"
-                          "services = domestic-abuse, hate-crime\n"
-                          "languages = en, ur\n"
-                          "delivery = pull\n"
-                          "pull_token = " SECRET "\n"
-                          "public_key = " KEY_A "\n"
-                          "%s", id, extra);
+  static const char *const base[] = {
+    "name = Test Partner",
+    "kind = support",
+    "services = domestic-abuse, hate-crime",
+    "languages = en, ur",
+    "delivery = pull",
+    "pull_token = " SECRET,
+    "public_key = " KEY_A,
+    NULL
+  };
+  g_auto(GStrv) lines = g_strsplit (extra, "\n", -1);
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out, "[partner %s]\n", id);
+  for (guint i = 0; base[i] != NULL; i++)
+    {
+      gsize klen = strcspn (base[i], " ");
+      gboolean replaced = FALSE;
+
+      for (guint j = 0; lines[j] != NULL && !replaced; j++)
+        replaced = strncmp (lines[j], base[i], klen) == 0
+          && (lines[j][klen] == ' ' || lines[j][klen] == '=');
+      if (!replaced)
+        g_string_append_printf (out, "%s\n", base[i]);
+    }
+  g_string_append (out, extra);
+  return g_string_free (out, FALSE);
 }
 
 static void
@@ -302,7 +321,7 @@ test_names_refused (void)
 {
   expect_partner_error ("name = Home Office Liaison Unit\n",
                         PARTNER_ERROR_FORBIDDEN,
-                        "t.conf:9: [partner p] name: names the Home Office");
+                        "t.conf:8: [partner p] name: names the Home Office");
   expect_partner_error ("name = IMMIGRATION-ENFORCEMENT (north)\n",
                         PARTNER_ERROR_FORBIDDEN, "[partner p] name:");
   {
@@ -349,7 +368,7 @@ test_kinds (void)
       g_assert_cmpstr (partner_kind_to_string (good[i].kind), ==, good[i].text);
     }
   expect_partner_error ("kind = police\n", PARTNER_ERROR_FORBIDDEN,
-                        "t.conf:9: [partner p] kind: “police”: a partner must"
+                        "t.conf:8: [partner p] kind: “police”: a partner must"
                         " be a support, advocacy, legal-advice or helpline"
                         " organisation");
   expect_partner_error ("kind = Home Office\n", PARTNER_ERROR_FORBIDDEN,
@@ -377,7 +396,7 @@ test_delivery_rules (void)
     { "delivery = email\nemail_to = a@example.org\n",
       "[partner p] smtp_url: delivery = email needs email_to and smtp_url" },
     { "pull_token =\n", "[partner p] pull_token: delivery = pull needs" },
-    { "delivery = carrier-pigeon\n", "t.conf:9: [partner p] delivery:"
+    { "delivery = carrier-pigeon\n", "t.conf:8: [partner p] delivery:"
       " “carrier-pigeon”: must be webhook, email or pull" },
     { "public_key =\n", "[partner p] public_key: required" },
     { "plain = true\n", "[partner p] plain: plain = true is allowed only with"
@@ -392,7 +411,7 @@ test_delivery_rules (void)
       " e-mail address" },
     { "email_to = a@example.org, b@example.org\n", "[partner p] email_to:" },
     { "email_from = nobody\n", "[partner p] email_from:" },
-    { "services = burglary\n", "t.conf:9: [partner p] services: unknown value"
+    { "services = burglary\n", "t.conf:8: [partner p] services: unknown value"
       " “burglary”; expected * or some of: domestic-abuse," },
     { "services =\n", "[partner p] services: list at least one value" },
     { "may_tell_police = always\n", "t.conf:9: [partner p] may_tell_police:"
