@@ -179,6 +179,9 @@ test_firewall_addresses (void)
     "https://home\xc2\xadoffice.gov.uk/",               /* soft hyphen */
     "https://home\xe2\x80\x8boffice.gov.uk/",           /* zero width space */
     "https://HOMEOFFICE\xef\xbc\x8egov.uk",             /* fullwidth full stop */
+    /* an IDN A-label that decodes to the same name */
+    "https://xn--homeoffice-.gov.uk/",
+    "smtps://mail.XN--HOMEOFFICE-.GOV.UK:465",
     /* parser disagreements: found wherever it appears as a host name */
     "https://example.org\\@homeoffice.gov.uk/",
     "https://example.org#@homeoffice.gov.uk/",
