@@ -3,3 +3,5 @@
 EXTRA_DIST += tests/lib.sh
 check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
+TESTS += tests/systemd-units.sh
+EXTRA_DIST += tests/systemd-units.sh
