@@ -18,3 +18,5 @@ EXTRA_DIST += tests/data/conf/missing-name.conf
 EXTRA_DIST += tests/data/conf/parse-error.conf
 EXTRA_DIST += tests/data/conf/unknown-key.conf
 EXTRA_DIST += tests/data/conf/webhook-homeoffice.conf
+TESTS += tests/systemd-units.sh
+EXTRA_DIST += tests/systemd-units.sh
