@@ -604,6 +604,8 @@ partner_check_list (const PartnerSource *src, const char *key, char **list,
 static gboolean
 partner_check (const Partner *p, const PartnerSource *src, GError **error)
 {
+  if (!partner_check_firewall (p, src, error))
+    return FALSE;
   if (!partner_id_valid (p->id))
     {
       partner_fail (error, PARTNER_ERROR_INVALID, src, "id",
@@ -611,8 +613,6 @@ partner_check (const Partner *p, const PartnerSource *src, GError **error)
                       " and hyphens, starting with a letter or digit"));
       return FALSE;
     }
-  if (!partner_check_firewall (p, src, error))
-    return FALSE;
   if (p->kind > PARTNER_KIND_HELPLINE)
     {
       partner_fail (error, PARTNER_ERROR_FORBIDDEN, src, "kind",
@@ -999,6 +999,8 @@ partner_load_one (const PartnerSource *src, GError **error)
   PARTNER_OPTIONAL (email_from, "email_from");
   PARTNER_OPTIONAL (smtp_url, "smtp_url");
   PARTNER_OPTIONAL (smtp_user, "smtp_user");
+  if (!partner_check_firewall (p, src, error))
+    return NULL;
   if (!partner_id_valid (p->id))
     {
       partner_fail (error, PARTNER_ERROR_INVALID, src, "id",
@@ -1007,8 +1009,6 @@ partner_load_one (const PartnerSource *src, GError **error)
                       " rights-centre]"), src->id);
       return NULL;
     }
-  if (!partner_check_firewall (p, src, error))
-    return NULL;
   if (!partner_load_enum (src, "kind", NULL, partner_kinds,
                           PARTNER_ERROR_FORBIDDEN,
                           /* TRANSLATORS: promise 1 of saferoute. */

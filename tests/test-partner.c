@@ -340,6 +340,13 @@ test_names_refused (void)
     expect_load_error (text, PARTNER_ERROR_FORBIDDEN, "id:");
   }
   {
+    /* Not a valid id either, but the firewall speaks first. */
+    g_autofree char *text = pull_partner ("Home Office", "");
+
+    expect_load_error (text, PARTNER_ERROR_FORBIDDEN,
+                       "[partner Home Office] id: names the Home Office");
+  }
+  {
     /* "homeless office" is not the Home Office. */
     g_autofree char *text = pull_partner ("p", "name = Homeless Office Aid\n");
     g_autoptr(GError) error = NULL;
