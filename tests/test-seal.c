@@ -9,29 +9,18 @@
 
 #include "seal.h"
 
-/* Partner values are made here from the struct alone (partner.c is another
- * module); only id, public_key and plain matter to seal. */
+/* Only id, public_key and plain matter to seal. */
 static Partner *
 test_partner_new (const char *id, const guint8 public_key[32],
                   gboolean plain)
 {
-  Partner *partner = g_new0 (Partner, 1);
+  Partner *partner = partner_new ();
 
   partner->id = g_strdup (id);
   memcpy (partner->public_key, public_key, 32);
   partner->plain = plain;
   return partner;
 }
-
-static void
-test_partner_free (Partner *partner)
-{
-  g_free (partner->id);
-  g_free (partner);
-}
-
-typedef Partner TestPartner;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPartner, test_partner_free)
 
 typedef struct
 {
@@ -106,8 +95,8 @@ static void
 test_roundtrip (Fixture *f, gconstpointer data)
 {
   g_autoptr(Report) report = test_report ();
-  g_autoptr(TestPartner) partner = test_partner_new ("example-support",
-                                                     f->public_key, FALSE);
+  g_autoptr(Partner) partner = test_partner_new ("example-support",
+                                                 f->public_key, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(Envelope) envelope = seal_report (report, partner, &error);
   g_autoptr(Envelope) received = NULL;
@@ -153,8 +142,8 @@ static void
 test_wrong_key (Fixture *f, gconstpointer data)
 {
   g_autoptr(Report) report = test_report ();
-  g_autoptr(TestPartner) partner = test_partner_new ("example-support",
-                                                     f->public_key, FALSE);
+  g_autoptr(Partner) partner = test_partner_new ("example-support",
+                                                 f->public_key, FALSE);
   g_autoptr(Envelope) envelope = seal_report (report, partner, NULL);
   guint8 other_public[SEAL_PUBLIC_KEY_BYTES];
   guint8 other_secret[SEAL_SECRET_KEY_BYTES];
@@ -172,8 +161,8 @@ static void
 test_tampered (Fixture *f, gconstpointer data)
 {
   g_autoptr(Report) report = test_report ();
-  g_autoptr(TestPartner) partner = test_partner_new ("example-support",
-                                                     f->public_key, FALSE);
+  g_autoptr(Partner) partner = test_partner_new ("example-support",
+                                                 f->public_key, FALSE);
   g_autoptr(Envelope) envelope = seal_report (report, partner, NULL);
   gsize size;
   const guint8 *sealed = g_bytes_get_data (envelope->sealed, &size);
@@ -213,7 +202,7 @@ test_mismatch (Fixture *f, gconstpointer data)
     for (guint plain = 0; plain < 2; plain++)
       {
         g_autoptr(Report) report = test_report ();
-        g_autoptr(TestPartner) partner = test_partner_new (
+        g_autoptr(Partner) partner = test_partner_new (
           "example-support", f->public_key, plain);
         g_autoptr(Envelope) envelope = seal_report (report, partner, NULL);
         g_autoptr(GError) error = NULL;
@@ -268,11 +257,11 @@ static void
 test_seal_refusals (Fixture *f, gconstpointer data)
 {
   g_autoptr(Report) report = test_report ();
-  g_autoptr(TestPartner) other = test_partner_new ("other-partner",
-                                                   f->public_key, FALSE);
+  g_autoptr(Partner) other = test_partner_new ("other-partner",
+                                               f->public_key, FALSE);
   guint8 zero[32] = { 0 };
-  g_autoptr(TestPartner) zero_key = test_partner_new ("example-support",
-                                                      zero, FALSE);
+  g_autoptr(Partner) zero_key = test_partner_new ("example-support",
+                                                  zero, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(Envelope) envelope = NULL;
 
@@ -299,8 +288,8 @@ static void
 test_plain (Fixture *f, gconstpointer data)
 {
   g_autoptr(Report) report = test_report ();
-  g_autoptr(TestPartner) partner = test_partner_new ("example-support",
-                                                     f->public_key, TRUE);
+  g_autoptr(Partner) partner = test_partner_new ("example-support",
+                                                 f->public_key, TRUE);
   g_autoptr(GError) error = NULL;
   g_autoptr(Envelope) envelope = seal_report (report, partner, &error);
   g_autoptr(Envelope) received = NULL;
