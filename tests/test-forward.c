@@ -47,6 +47,9 @@ typedef struct
   GPtrArray  *keys;      /* Idempotency-Key of every request */
   GPtrArray  *hung;      /* SoupServerMessage* paused for ever */
   GHashTable *peers;     /* client ports seen: one per connection */
+  char       *last_path;
+  char       *last_authorization;
+  char       *last_body;
 } TestServer;
 
 typedef struct
@@ -107,6 +110,13 @@ on_request (SoupServer        *server,
     }
   web->requests++;
   g_ptr_array_add (web->keys, g_strdup (key));
+  g_free (web->last_path);
+  web->last_path = g_strdup (path);
+  g_free (web->last_authorization);
+  web->last_authorization =
+    g_strdup (soup_message_headers_get_one (headers, "Authorization"));
+  g_free (web->last_body);
+  web->last_body = g_strndup (body->data, body->length);
   g_hash_table_add (web->peers, GUINT_TO_POINTER (g_inet_socket_address_get_port (
     G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (message)))));
   if (signature_verify (SECRET, signature, body->data, body->length,
@@ -197,6 +207,9 @@ test_server_stop (TestServer *web)
   g_clear_pointer (&web->hung, g_ptr_array_unref);
   g_clear_pointer (&web->keys, g_ptr_array_unref);
   g_clear_pointer (&web->peers, g_hash_table_unref);
+  g_clear_pointer (&web->last_path, g_free);
+  g_clear_pointer (&web->last_authorization, g_free);
+  g_clear_pointer (&web->last_body, g_free);
 }
 
 /* A port nothing listens on: bound by the kernel, then closed. */
@@ -581,6 +594,8 @@ test_delivered_once (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->web.requests, ==, 1);
   g_assert_cmpuint (f->web.good_signatures, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (f->web.keys, 0), ==, id);
+  g_assert_cmpstr (f->web.last_path, ==, "/hook");
+  g_assert_cmpstr (f->web.last_body, ==, delivery->envelope_json);
 
   /* Nothing more is sent for it, whatever the polls find. */
   run_for (1500);
@@ -739,16 +754,20 @@ static void
 test_relay (Fixture *f, gconstpointer data)
 {
   g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
   g_autoptr(Delivery) delivery = NULL;
 
   f->options.relay_url = g_strdup_printf ("http://127.0.0.1:%u/", f->web.port);
   f->options.relay_token = g_strdup ("relay-token");
   fixture_start (f);
-  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_RELAY, now (), NULL);
+  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_RELAY, now (), &json);
   delivery = wait_for_state (f, id, DELIVERY_DELIVERED, 10);
   g_assert_cmpint (delivery->state, ==, DELIVERY_DELIVERED);
   g_assert_cmpuint (f->web.requests, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (f->web.keys, 0), ==, id);
+  g_assert_cmpstr (f->web.last_path, ==, "/api/v1/envelopes");
+  g_assert_cmpstr (f->web.last_authorization, ==, "Bearer relay-token");
+  g_assert_cmpstr (f->web.last_body, ==, json);
 }
 
 typedef struct
