@@ -26,6 +26,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 
 #include "forward.h"
 #include "signature.h"
@@ -85,7 +86,8 @@ options_get_factor (const Conf *conf, const char *group, double *factor,
     {
       where = conf_where (conf, group, "retry_factor");
       g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID,
-                   "%s: expected a number from 1 to 10", where);
+                   /* TRANSLATORS: %s is "FILE:LINE: [group] key" */
+                   _("%s: expected a number from 1 to 10"), where);
       return FALSE;
     }
   *factor = value;
@@ -145,7 +147,8 @@ forward_options_from_conf (ForwardOptions *options,
         {
           g_autofree char *where = conf_where (conf, group, "relay_url");
           g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID,
-                       "%s: must be https:// (http:// only to loopback)",
+                       /* TRANSLATORS: %s is "FILE:LINE: [group] key" */
+                       _("%s: must be https:// (http:// only to loopback)"),
                        where);
           g_free (text);
           return FALSE;
@@ -166,7 +169,8 @@ forward_options_from_conf (ForwardOptions *options,
     {
       g_autofree char *where = conf_where (conf, group, "relay_token");
       g_set_error (error, CONF_ERROR, CONF_ERROR_MISSING,
-                   "%s: required with relay_url", where);
+                   /* TRANSLATORS: %s is "FILE: [group] key"; relay_url is a key name */
+                   _("%s: required with relay_url"), where);
       return FALSE;
     }
   if (conf_has_key (conf, group, "ca_file"))
