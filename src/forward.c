@@ -415,18 +415,19 @@ transfer_record (Transfer *transfer, ForwardOutcome outcome, const char *error_t
   g_autofree char *reason = NULL;
   gint64 now = now_seconds ();
   gint64 delay, next;
+  guint64 *counter;
   gboolean ok;
 
   switch (outcome)
     {
     case FORWARD_OUTCOME_DELIVERED:
       ok = store_mark_delivered (forwarder->store, delivery->id, now, &error);
-      forwarder->stats.delivered++;
+      counter = &forwarder->stats.delivered;
       g_message ("delivery %s to %s: delivered", delivery->id, delivery->partner);
       break;
     case FORWARD_OUTCOME_PERMANENT:
       ok = store_mark_held (forwarder->store, delivery->id, now, error_text, &error);
-      forwarder->stats.held++;
+      counter = &forwarder->stats.held;
       g_message ("delivery %s to %s: held (%s)", delivery->id,
                  delivery->partner, error_text);
       break;
@@ -437,7 +438,7 @@ transfer_record (Transfer *transfer, ForwardOutcome outcome, const char *error_t
           reason = g_strdup_printf ("expired after %u attempts: %s",
                                     delivery->attempts, error_text);
           ok = store_mark_held (forwarder->store, delivery->id, now, reason, &error);
-          forwarder->stats.held++;
+          counter = &forwarder->stats.held;
           g_message ("delivery %s to %s: held (%s)", delivery->id,
                      delivery->partner, reason);
           break;
@@ -455,12 +456,23 @@ transfer_record (Transfer *transfer, ForwardOutcome outcome, const char *error_t
       next = now + delay;
       ok = store_mark_deferred (forwarder->store, delivery->id, now, next,
                                 error_text, &error);
-      forwarder->stats.deferred++;
+      counter = &forwarder->stats.deferred;
       g_message ("delivery %s to %s: deferred %" G_GINT64_FORMAT " s (%s)",
                  delivery->id, delivery->partner, delay, error_text);
       break;
     }
-  if (!ok)
+  if (ok)
+    {
+      (*counter)++;
+      return;
+    }
+  /* An operator may hold or purge a delivery while it is in flight: their
+   * decision stands, and that is no fault of ours. */
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_STATE)
+      || g_error_matches (error, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+    g_message ("delivery %s: changed meanwhile, outcome not recorded: %s",
+               delivery->id, error->message);
+  else
     g_warning ("delivery %s: cannot record the outcome (its lease will "
                "expire and it will be retried): %s",
                delivery->id, error->message);

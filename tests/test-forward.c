@@ -663,6 +663,39 @@ test_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->web.requests, ==, 1);
 }
 
+/* An operator holds a delivery while it is in flight: their decision
+ * stands when the transfer fails (and this is not a warning). */
+static void
+test_operator_hold_wins (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(Delivery) delivery = NULL;
+  g_autoptr(GError) error = NULL;
+  ForwardStats stats = { 0 };
+  gint64 deadline;
+
+  f->web.mode = MODE_HANG;
+  f->options.timeout_seconds = 1;
+  delivery = deliver_one (f, 0, DELIVERY_ACTIVE, 10, &id);
+  g_assert_true (store_hold (f->store, id, "operator", &error));
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  forward_get_stats (f->forwarder, &stats);
+  while (stats.in_flight > 0 && g_get_monotonic_time () < deadline)
+    {
+      run_for (50);
+      forward_get_stats (f->forwarder, &stats);
+    }
+  g_assert_cmpuint (stats.in_flight, ==, 0);
+  g_assert_cmpuint (stats.attempts, ==, 1);
+  /* Not counted as deferred: the store did not take it. */
+  g_assert_cmpuint (stats.deferred, ==, 0);
+  g_clear_pointer (&delivery, delivery_free);
+  delivery = store_get (f->store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (delivery->state, ==, DELIVERY_HELD);
+}
+
 static void
 test_connection_refused (Fixture *f, gconstpointer data)
 {
@@ -1120,6 +1153,7 @@ main (int argc, char **argv)
   ADD ("/forward/webhook/retry-after", test_retry_after);
   ADD ("/forward/webhook/timeout", test_timeout);
   ADD ("/forward/webhook/connection-refused", test_connection_refused);
+  ADD ("/forward/webhook/operator-hold-wins", test_operator_hold_wins);
   ADD ("/forward/webhook/bad-request-held", test_bad_request_held);
   ADD ("/forward/webhook/max-age-held", test_max_age_held);
   ADD ("/forward/webhook/concurrency", test_concurrency_bound);
