@@ -66,6 +66,8 @@ typedef struct
 
 /* ----------------------------------------------------------- the partner */
 
+static void add_timeout (guint ms, GSourceFunc func, gpointer data);
+
 typedef struct
 {
   TestServer        *web;
@@ -167,7 +169,7 @@ on_request (SoupServer        *server,
         web->in_flight++;
         web->max_in_flight = MAX (web->max_in_flight, web->in_flight);
         soup_server_message_pause (message);
-        g_timeout_add (300, on_delayed_reply, delayed);
+        add_timeout (300, on_delayed_reply, delayed);
         return;
       }
     }
@@ -397,14 +399,27 @@ on_tick (gpointer data)
 }
 
 /* Runs the main loop for about MS milliseconds. */
+/* Adds a timeout to the thread-default context, where a test that pushes
+ * its own context expects everything to run. */
+static void
+add_timeout (guint ms, GSourceFunc func, gpointer data)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autoptr(GSource) source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, context);
+}
+
 static void
 run_for (guint ms)
 {
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
   gboolean done = FALSE;
 
-  g_timeout_add (ms, on_tick, &done);
+  add_timeout (ms, on_tick, &done);
   while (!done)
-    g_main_context_iteration (NULL, TRUE);
+    g_main_context_iteration (context, TRUE);
 }
 
 /* Runs the loop until delivery ID is in STATE or SECONDS pass; returns
@@ -694,6 +709,28 @@ test_operator_hold_wins (Fixture *f, gconstpointer data)
   delivery = store_get (f->store, id, &error);
   g_assert_no_error (error);
   g_assert_cmpint (delivery->state, ==, DELIVERY_HELD);
+}
+
+/* The forwarder runs on the caller's thread-default context: with only
+ * that context iterated (and the default never), the delivery is made. */
+static void
+test_own_context (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *id = NULL;
+  g_autoptr(Delivery) delivery = NULL;
+  TestServer web = { 0 };
+
+  g_main_context_push_thread_default (context);
+  test_server_start (&web, NULL);
+  g_free (f->url);
+  f->url = g_strdup_printf ("http://127.0.0.1:%u/hook", web.port);
+  delivery = deliver_one (f, 0, DELIVERY_DELIVERED, 10, &id);
+  g_assert_cmpuint (web.requests, ==, 1);
+  g_assert_cmpuint (web.good_signatures, ==, 1);
+  g_clear_pointer (&f->forwarder, forward_free);
+  test_server_stop (&web);
+  g_main_context_pop_thread_default (context);
 }
 
 static void
@@ -1153,6 +1190,7 @@ main (int argc, char **argv)
   ADD ("/forward/webhook/retry-after", test_retry_after);
   ADD ("/forward/webhook/timeout", test_timeout);
   ADD ("/forward/webhook/connection-refused", test_connection_refused);
+  ADD ("/forward/own-context", test_own_context);
   ADD ("/forward/webhook/operator-hold-wins", test_operator_hold_wins);
   ADD ("/forward/webhook/bad-request-held", test_bad_request_held);
   ADD ("/forward/webhook/max-age-held", test_max_age_held);
