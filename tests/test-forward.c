@@ -733,6 +733,34 @@ test_own_context (Fixture *f, gconstpointer data)
   g_main_context_pop_thread_default (context);
 }
 
+/* Freed mid-transfer: the transfer is abandoned, the delivery stays active
+ * under its lease (at-least-once), and a new forwarder takes it once the
+ * lease has lapsed. */
+static void
+test_free_in_flight (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(Delivery) active = NULL;
+  g_autoptr(Delivery) delivered = NULL;
+
+  f->web.mode = MODE_HANG;
+  f->options.timeout_seconds = 10;
+  f->options.lease_seconds = 1;
+  active = deliver_one (f, 0, DELIVERY_ACTIVE, 10, &id);
+  g_clear_pointer (&f->forwarder, forward_free);
+  run_for (100);
+  g_clear_pointer (&active, delivery_free);
+  active = store_get (f->store, id, NULL);
+  g_assert_cmpint (active->state, ==, DELIVERY_ACTIVE);
+
+  f->web.mode = MODE_OK;
+  fixture_start (f);
+  delivered = wait_for_state (f, id, DELIVERY_DELIVERED, 10);
+  g_assert_cmpint (delivered->state, ==, DELIVERY_DELIVERED);
+  g_assert_cmpuint (delivered->attempts, ==, 2);
+  g_assert_cmpuint (f->web.requests, ==, 2);
+}
+
 static void
 test_connection_refused (Fixture *f, gconstpointer data)
 {
@@ -1191,6 +1219,7 @@ main (int argc, char **argv)
   ADD ("/forward/webhook/timeout", test_timeout);
   ADD ("/forward/webhook/connection-refused", test_connection_refused);
   ADD ("/forward/own-context", test_own_context);
+  ADD ("/forward/free-in-flight", test_free_in_flight);
   ADD ("/forward/webhook/operator-hold-wins", test_operator_hold_wins);
   ADD ("/forward/webhook/bad-request-held", test_bad_request_held);
   ADD ("/forward/webhook/max-age-held", test_max_age_held);
