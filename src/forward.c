@@ -493,6 +493,8 @@ transfer_done (Transfer *transfer, CURLcode code)
   else
     outcome = forward_classify (status, code);
 
+  if (code != CURLE_OK && transfer->errbuf[0] != '\0')
+    g_debug ("delivery %s: curl: %s", transfer->delivery->id, transfer->errbuf);
   if (code != CURLE_OK && !(transfer->smtp && status >= 500))
     error_text = describe_curl_error (code, &transfer->forwarder->options,
                                       connect_time > 0);
@@ -673,6 +675,14 @@ url_protocol (const char *url, gboolean smtp, gboolean *loopback, GError **error
     return NULL;
   scheme = g_uri_get_scheme (uri);
   host = g_uri_get_host (uri);
+  /* The directory refused such partners at load; this guards the relay
+   * URL and any path we did not think of (promise 1). */
+  if (host == NULL || partner_address_forbidden (host))
+    {
+      g_set_error (error, FORWARD_ERROR, FORWARD_ERROR_CONFIG,
+                   "destination host not allowed");
+      return NULL;
+    }
   *loopback = host != NULL && partner_host_is_loopback (host);
   if (!smtp)
     {

@@ -868,6 +868,22 @@ test_relay (Fixture *f, gconstpointer data)
   g_assert_cmpstr (f->web.last_body, ==, json);
 }
 
+/* Promise 1 holds even for the one URL the directory never saw. */
+static void
+test_relay_forbidden_host (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(Delivery) delivery = NULL;
+
+  f->options.relay_url = g_strdup ("https://relay.homeoffice.gov.uk/");
+  f->options.relay_token = g_strdup ("relay-token");
+  fixture_start (f);
+  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_RELAY, now (), NULL);
+  delivery = wait_for_state (f, id, DELIVERY_HELD, 10);
+  g_assert_cmpint (delivery->state, ==, DELIVERY_HELD);
+  g_assert_nonnull (strstr (delivery->last_error, "not allowed"));
+}
+
 typedef struct
 {
   const Partner        *partner;
@@ -1227,6 +1243,7 @@ main (int argc, char **argv)
   ADD ("/forward/webhook/unknown-partner", test_unknown_partner_held);
   ADD ("/forward/webhook/tls-bad-certificate", test_tls_bad_certificate);
   ADD ("/forward/relay", test_relay);
+  ADD ("/forward/relay-forbidden-host", test_relay_forbidden_host);
   ADD ("/forward/check-partner", test_check_partner);
   ADD ("/forward/email", test_email);
 #undef ADD
