@@ -6,3 +6,6 @@ src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/store.c src/store.h
+src_libsaferoute_a_SOURCES += src/conf.c src/conf.h
+src_libsaferoute_a_SOURCES += src/partner.c src/partner.h
+src_libsaferoute_a_SOURCES += src/route.c src/route.h
