@@ -286,10 +286,12 @@ remove_db (const char *path)
 {
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  g_autofree char *lock = g_strconcat (path, "-lock", NULL);
 
   g_unlink (path);
   g_unlink (wal);
   g_unlink (shm);
+  g_unlink (lock);
 }
 
 int

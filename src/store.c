@@ -16,10 +16,11 @@
  *    operator purges it, a delivered one until the retention has passed;
  *  - a delivery is 'active' only while a worker holds a lease; its
  *    next_attempt_at then equals lease_until, so one index finds both due
- *    and abandoned work.  A crash leaves actives behind: store_open puts them
- *    back to 'deferred', due now (Postfix re-feeds its active queue), and a
- *    live process reclaims any whose lease expired.  Either way the partner
- *    may see an envelope twice; it de-duplicates by the envelope id.
+ *    and abandoned work.  A crash leaves actives behind: the first store_open
+ *    after it (no other process has the file open: flock on PATH-lock) puts
+ *    them back to 'deferred', due now (Postfix re-feeds its active queue),
+ *    and a live process reclaims any whose lease expired.  Either way the
+ *    partner may see an envelope twice; it de-duplicates by the envelope id.
  *
  * Failures: SQLITE_BUSY/LOCKED -> STORE_ERROR_BUSY (the caller answers 503),
  * anything else from SQLite -> STORE_ERROR_IO naming the file, a schema
@@ -27,7 +28,12 @@
  * STORE_ERROR_STATE, unknown ids -> STORE_ERROR_NOT_FOUND. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -223,6 +229,7 @@ struct _Store
 {
   sqlite3      *db;
   char         *path;
+  int           lock_fd;   /* PATH-lock, flock()ed shared while open */
   sqlite3_stmt *stmts[N_STMTS];
 };
 
@@ -577,6 +584,48 @@ store_configure (Store *store, GError **error)
                                 "PRAGMA foreign_keys = ON;", error);
 }
 
+/* Every open Store holds a shared flock on PATH-lock; the kernel drops it
+ * when the process dies, however it dies.  Whoever gets it exclusively is
+ * alone: any 'active' row was left by a crash.  Without this, running
+ * saferoutectl beside a live forwarder would throw the forwarder's
+ * in-flight deliveries back into the queue and send them twice. */
+static gboolean
+store_lock (Store *store, gboolean *alone, GError **error)
+{
+  g_autofree char *lock_path = g_strconcat (store->path, "-lock", NULL);
+
+  store->lock_fd = g_open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (store->lock_fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, STORE_ERROR, STORE_ERROR_IO, "%s: %s", lock_path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  *alone = flock (store->lock_fd, LOCK_EX | LOCK_NB) == 0;
+  return TRUE;
+}
+
+static gboolean
+store_lock_shared (Store *store, GError **error)
+{
+  int rc;
+
+  do
+    rc = flock (store->lock_fd, LOCK_SH);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, STORE_ERROR, STORE_ERROR_IO, "%s-lock: %s",
+                   store->path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* What a crash left in flight goes back to the queue, due now. */
 static gboolean
 store_requeue_active (Store *store, GError **error)
@@ -605,6 +654,7 @@ Store *
 store_open (const char *path, GError **error)
 {
   g_autoptr(Store) store = NULL;
+  gboolean alone = FALSE;
   int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -612,6 +662,7 @@ store_open (const char *path, GError **error)
 
   store = g_new0 (Store, 1);
   store->path = g_strdup (path);
+  store->lock_fd = -1;
   rc = sqlite3_open_v2 (path, &store->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK)
@@ -621,7 +672,13 @@ store_open (const char *path, GError **error)
     }
   if (!store_configure (store, error)
       || !store_migrate (store, error)
-      || !store_requeue_active (store, error))
+      || !store_lock (store, &alone, error))
+    return NULL;
+  /* Not alone: a live process may hold leases; if a dead one left some
+   * too, they come back when their lease runs out. */
+  if (alone && !store_requeue_active (store, error))
+    return NULL;
+  if (!store_lock_shared (store, error))
     return NULL;
   return g_steal_pointer (&store);
 }
@@ -635,6 +692,8 @@ store_close (Store *store)
     sqlite3_finalize (store->stmts[i]);
   if (store->db != NULL)
     sqlite3_close (store->db);
+  if (store->lock_fd >= 0)
+    close (store->lock_fd);
   g_free (store->path);
   g_free (store);
 }

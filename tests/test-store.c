@@ -569,6 +569,35 @@ test_crash_requeues_active (Fixture *f, gconstpointer data)
   g_assert_cmpuint (claimed->len, ==, 5);
 }
 
+/* A second process (saferoutectl beside a live forwarder) opening the
+ * file must not throw the forwarder's in-flight deliveries back. */
+static void
+test_open_beside_live (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) claimed = NULL;
+  g_autoptr(Store) second = NULL;
+  g_autoptr(Delivery) d = NULL;
+
+  (void) data;
+  enqueue_one (f->store, "live", "p1", 100, DELIVERY_METHOD_WEBHOOK);
+  claimed = claim (f->store, 100, 10, 600);
+  g_assert_cmpuint (claimed->len, ==, 1);
+
+  second = store_open (f->path, &error);
+  g_assert_no_error (error);
+  d = get (second, "live");
+  g_assert_cmpint (d->state, ==, DELIVERY_ACTIVE);
+  g_assert_cmpint (d->lease_until, ==, 700);
+  g_clear_pointer (&d, delivery_free);
+  g_clear_pointer (&second, store_close);
+
+  /* Once nobody has it open, the leftover is a crash's and goes back. */
+  reopen (f);
+  d = get (f->store, "live");
+  g_assert_cmpint (d->state, ==, DELIVERY_DEFERRED);
+}
+
 static gint64
 file_size (const char *path)
 {
@@ -1095,6 +1124,7 @@ main (int argc, char **argv)
   ADD ("/store/claim/lease-expiry", test_lease_expiry);
   ADD ("/store/crash/requeues-active", test_crash_requeues_active);
   ADD ("/store/crash/mid-batch", test_crash_mid_batch);
+  ADD ("/store/crash/open-beside-live", test_open_beside_live);
   ADD ("/store/operator", test_operator_rules);
   ADD ("/store/purge-delivered", test_purge_delivered);
   ADD ("/store/pull", test_pull);
