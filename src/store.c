@@ -20,7 +20,9 @@
  *    after it (no other process has the file open: flock on PATH-lock) puts
  *    them back to 'deferred', due now (Postfix re-feeds its active queue),
  *    and a live process reclaims any whose lease expired.  Either way the
- *    partner may see an envelope twice; it de-duplicates by the envelope id.
+ *    partner may see an envelope twice; it de-duplicates by the envelope id;
+ *  - the schema is at one version of store_migrations: each step and its
+ *    user_version bump commit together.
  *
  * Failures: SQLITE_BUSY/LOCKED -> STORE_ERROR_BUSY (the caller answers 503),
  * anything else from SQLite -> STORE_ERROR_IO naming the file, a schema
