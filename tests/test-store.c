@@ -80,16 +80,29 @@ enqueue_one (Store *store, const char *id, const char *partner, gint64 created_a
   test_item_clear (&t);
 }
 
-/* Enqueues PREFIX0 .. PREFIX(N-1), created one second apart from FIRST. */
+/* Enqueues PREFIX0 .. PREFIX(N-1), created one second apart from FIRST,
+ * in one transaction (one fsync: the tests stay fast on slow disks). */
 static void
 enqueue_n (Store *store, const char *prefix, int n, const char *partner,
            gint64 first, DeliveryMethod method)
 {
+  g_autofree TestItem *items = g_new (TestItem, n);
+  g_autofree StoreItem *batch = g_new (StoreItem, n);
+  g_autoptr(GError) error = NULL;
+  guint dups = 99;
+
   for (int i = 0; i < n; i++)
     {
       g_autofree char *id = g_strdup_printf ("%s%d", prefix, i);
-      enqueue_one (store, id, partner, first + i, method);
+
+      test_item_init (&items[i], id, partner, "REF-1", first + i, method);
+      batch[i] = items[i].item;
     }
+  g_assert_true (store_enqueue (store, batch, (guint) n, &dups, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (dups, ==, 0);
+  for (int i = 0; i < n; i++)
+    test_item_clear (&items[i]);
 }
 
 static void
@@ -567,6 +580,68 @@ test_crash_requeues_active (Fixture *f, gconstpointer data)
    * for the dead worker's lease. */
   claimed = claim (f->store, after, 10, 60);
   g_assert_cmpuint (claimed->len, ==, 5);
+}
+
+/* Two processes claim from the same file at once: every delivery is
+ * claimed exactly once. */
+static void
+test_claim_concurrent (Fixture *f, gconstpointer data)
+{
+  const int n = 200;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                      g_free, NULL);
+  pid_t pids[2];
+
+  (void) data;
+  enqueue_n (f->store, "cc", n, "p1", 100, DELIVERY_METHOD_WEBHOOK);
+  g_clear_pointer (&f->store, store_close);
+
+  for (int k = 0; k < 2; k++)
+    {
+      pids[k] = fork ();
+      g_assert_cmpint (pids[k], >=, 0);
+      if (pids[k] == 0)
+        {
+          g_autofree char *out = g_strdup_printf ("%s-claimed%d", f->path, k);
+          GString *ids = g_string_new (NULL);
+          Store *mine = store_open (f->path, NULL);
+          GPtrArray *batch;
+
+          if (mine == NULL)
+            _exit (3);
+          while ((batch = store_claim_due (mine, 1000, 7, 3600, NULL)) != NULL
+                 && batch->len > 0)
+            {
+              for (guint i = 0; i < batch->len; i++)
+                g_string_append_printf (ids, "%s\n", ((Delivery *) batch->pdata[i])->id);
+              g_ptr_array_unref (batch);
+            }
+          if (batch == NULL)
+            _exit (4);
+          if (!g_file_set_contents (out, ids->str, -1, NULL))
+            _exit (5);
+          _exit (0);
+        }
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *out = g_strdup_printf ("%s-claimed%d", f->path, k);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) lines = NULL;
+      int status = 0;
+
+      wait_child (pids[k], &status);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+      g_assert_true (g_file_get_contents (out, &text, NULL, NULL));
+      lines = g_strsplit (text, "\n", -1);
+      for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+        {
+          g_assert_false (g_hash_table_contains (seen, lines[i]));
+          g_hash_table_add (seen, g_strdup (lines[i]));
+        }
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, n);
 }
 
 /* A second process (saferoutectl beside a live forwarder) opening the
@@ -1125,6 +1200,7 @@ main (int argc, char **argv)
   ADD ("/store/crash/requeues-active", test_crash_requeues_active);
   ADD ("/store/crash/mid-batch", test_crash_mid_batch);
   ADD ("/store/crash/open-beside-live", test_open_beside_live);
+  ADD ("/store/claim/concurrent", test_claim_concurrent);
   ADD ("/store/operator", test_operator_rules);
   ADD ("/store/purge-delivered", test_purge_delivered);
   ADD ("/store/pull", test_pull);
