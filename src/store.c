@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
@@ -352,7 +353,7 @@ store_fail (Store *store, int rc, GError **error)
 
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     g_set_error (error, STORE_ERROR, STORE_ERROR_BUSY,
-                 "%s: database is busy: %s", store->path, message);
+                 _("%s: database is busy: %s"), store->path, message);
   else
     g_set_error (error, STORE_ERROR, STORE_ERROR_IO,
                  "%s: %s", store->path, message);
@@ -542,8 +543,8 @@ store_migrate (Store *store, GError **error)
       if (version > known)
         {
           g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
-                       "%s: schema version %" G_GINT64_FORMAT " is newer than "
-                       "this saferoute knows (%" G_GINT64_FORMAT ")",
+                       _("%s: schema version %" G_GINT64_FORMAT " is newer than "
+                         "this saferoute knows (%" G_GINT64_FORMAT ")"),
                        store->path, version, known);
           goto fail;
         }
@@ -587,7 +588,7 @@ store_configure (Store *store, GError **error)
   if (!wal)
     {
       g_set_error (error, STORE_ERROR, STORE_ERROR_IO,
-                   "%s: cannot switch the database to WAL mode", store->path);
+                   _("%s: cannot switch the database to WAL mode"), store->path);
       return FALSE;
     }
   return store_exec_sql (store, "PRAGMA synchronous = FULL;"
@@ -888,11 +889,18 @@ store_explain_unchanged (Store *store, const char *id, const char *action,
     return store_fail (store, rc, error);
   if (state == NULL)
     g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-                 "no delivery %s", id);
-  else
+                 _("no delivery %s"), id);
+  else if (purged)
+    /* TRANSLATORS: the first %s is an operator action as typed on the
+     * command line (retry, hold, purge, defer, mark delivered), the
+     * second a delivery id, the third a state (queued, held...). */
     g_set_error (error, STORE_ERROR, STORE_ERROR_STATE,
-                 "cannot %s delivery %s: it is %s%s", action, id, state,
-                 purged ? " and its envelope is purged" : "");
+                 _("cannot %s delivery %s: it is %s and its envelope is purged"),
+                 action, id, state);
+  else
+    /* TRANSLATORS: as above. */
+    g_set_error (error, STORE_ERROR, STORE_ERROR_STATE,
+                 _("cannot %s delivery %s: it is %s"), action, id, state);
   return FALSE;
 }
 
@@ -1109,7 +1117,7 @@ store_ack (Store *store, const char *partner, const char *id, gint64 now,
   if (own_delivered)
     return TRUE;
   g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-               "no pending delivery %s for partner %s", id, partner);
+               _("no pending delivery %s for partner %s"), id, partner);
   return FALSE;
 }
 
@@ -1176,7 +1184,7 @@ store_get (Store *store, const char *id, GError **error)
   if (rows->len == 0)
     {
       g_set_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND,
-                   "no delivery %s", id);
+                   _("no delivery %s"), id);
       return NULL;
     }
   return g_ptr_array_steal_index (rows, 0);
