@@ -495,7 +495,8 @@ transfer_done (Transfer *transfer, CURLcode code)
 
   if (code != CURLE_OK && transfer->errbuf[0] != '\0')
     g_debug ("delivery %s: curl: %s", transfer->delivery->id, transfer->errbuf);
-  if (code != CURLE_OK && !(transfer->smtp && status >= 500))
+  /* An SMTP refusal says more by its code than by curl's phrase. */
+  if (code != CURLE_OK && !(transfer->smtp && status >= 400))
     error_text = describe_curl_error (code, &transfer->forwarder->options,
                                       connect_time > 0);
   else if (transfer->smtp)

@@ -1144,15 +1144,69 @@ python_with_aiosmtpd (void)
   return NULL;
 }
 
+/* An aiosmtpd handler that answers every RCPT with the code it is given:
+ * the partner's mail server refusing, for good or for now. */
+static const char smtp_reject_py[] =
+  "class Reject:\n"
+  "    def __init__(self, reply):\n"
+  "        self.reply = reply\n"
+  "    @classmethod\n"
+  "    def from_cli(cls, parser, reply):\n"
+  "        return cls(reply.replace('_', ' '))\n"
+  "    async def handle_RCPT(self, server, session, envelope, address, options):\n"
+  "        return self.reply\n";
+
+/* Starts aiosmtpd on a free loopback port with HANDLER (and its one
+ * argument) and points the e-mail partner at it.  NULL (the test is
+ * skipped, or failed under CI) when aiosmtpd is missing. */
+static GSubprocess *
+start_smtpd (Fixture *f, const char *handler, const char *argument)
+{
+  const char *python = python_with_aiosmtpd ();
+  g_autofree char *listen = NULL;
+  g_autofree char *module = g_build_filename (f->dir, "smtp_reject.py", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *smtpd;
+  gint64 deadline;
+  guint port;
+
+  if (python == NULL)
+    {
+      need_peer ("python3-aiosmtpd");
+      return NULL;
+    }
+  g_assert_true (g_file_set_contents (module, smtp_reject_py, -1, NULL));
+  port = closed_port ();
+  listen = g_strdup_printf ("127.0.0.1:%u", port);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", f->dir, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  smtpd = g_subprocess_launcher_spawn (launcher, &error, python, "-m", "aiosmtpd",
+                                       "-n", "-l", listen, "-c",
+                                       handler, argument, NULL);
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (!port_open (port) && g_get_monotonic_time () < deadline)
+    run_for (100);
+  g_assert_true (port_open (port));
+  f->smtp_url = g_strdup_printf ("smtp://127.0.0.1:%u", port);
+  return smtpd;
+}
+
+static void
+stop_smtpd (GSubprocess *smtpd)
+{
+  g_subprocess_send_signal (smtpd, SIGTERM);
+  g_subprocess_wait (smtpd, NULL, NULL);
+  g_object_unref (smtpd);
+}
+
 static void
 test_email (Fixture *f, gconstpointer data)
 {
-  const char *python = python_with_aiosmtpd ();
   g_autofree char *maildir = g_build_filename (f->dir, "mail", NULL);
-  g_autofree char *listen = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) smtpd = NULL;
-  g_autoptr(GError) error = NULL;
+  GSubprocess *smtpd;
   g_autoptr(Delivery) delivery = NULL;
   g_autofree char *id = NULL;
   g_autofree char *json = NULL;
@@ -1162,29 +1216,11 @@ test_email (Fixture *f, gconstpointer data)
   g_autofree char *message_id = NULL;
   g_autofree char *attached = NULL;
   gsize attached_length = 0;
-  gint64 deadline;
-  guint port;
   Check check = { 0 };
 
-  if (python == NULL)
-    {
-      need_peer ("python3-aiosmtpd");
-      return;
-    }
-  port = closed_port ();
-  listen = g_strdup_printf ("127.0.0.1:%u", port);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  smtpd = g_subprocess_launcher_spawn (launcher, &error, python, "-m", "aiosmtpd",
-                                       "-n", "-l", listen, "-c",
-                                       "aiosmtpd.handlers.Mailbox", maildir, NULL);
-  g_assert_no_error (error);
-  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-  while (!port_open (port) && g_get_monotonic_time () < deadline)
-    run_for (100);
-  g_assert_true (port_open (port));
-
-  f->smtp_url = g_strdup_printf ("smtp://127.0.0.1:%u", port);
+  smtpd = start_smtpd (f, "aiosmtpd.handlers.Mailbox", maildir);
+  if (smtpd == NULL)
+    return;
   fixture_start (f);
   id = enqueue (f, "mail-partner", DELIVERY_METHOD_EMAIL, now (), &json);
   delivery = wait_for_state (f, id, DELIVERY_DELIVERED, 15);
@@ -1214,8 +1250,43 @@ test_email (Fixture *f, gconstpointer data)
   check_clear (&check);
   g_free (read_only_mail (maildir));
 
-  g_subprocess_send_signal (smtpd, SIGTERM);
-  g_subprocess_wait (smtpd, NULL, NULL);
+  stop_smtpd (smtpd);
+}
+
+/* 5xx from the mail server: held for a human; 4xx: tried again later. */
+static void
+test_email_refused (Fixture *f, gconstpointer data)
+{
+  GSubprocess *smtpd;
+  g_autofree char *held_id = NULL;
+  g_autofree char *deferred_id = NULL;
+  g_autoptr(Delivery) held = NULL;
+  g_autoptr(Delivery) deferred = NULL;
+
+  f->options.retry_base_seconds = 60;
+  f->options.retry_cap_seconds = 600;
+  smtpd = start_smtpd (f, "smtp_reject.Reject", "550_5.1.1_mailbox_unavailable");
+  if (smtpd == NULL)
+    return;
+  fixture_start (f);
+  held_id = enqueue (f, "mail-partner", DELIVERY_METHOD_EMAIL, now (), NULL);
+  held = wait_for_state (f, held_id, DELIVERY_HELD, 15);
+  g_assert_cmpint (held->state, ==, DELIVERY_HELD);
+  g_assert_cmpstr (held->last_error, ==, "SMTP 550");
+  g_clear_pointer (&f->forwarder, forward_free);
+  g_clear_pointer (&f->partners, partner_directory_free);
+  g_clear_pointer (&f->smtp_url, g_free);
+  stop_smtpd (smtpd);
+
+  smtpd = start_smtpd (f, "smtp_reject.Reject", "451_4.3.0_try_again_later");
+  g_assert_nonnull (smtpd);
+  fixture_start (f);
+  deferred_id = enqueue (f, "mail-partner", DELIVERY_METHOD_EMAIL, now (), NULL);
+  deferred = wait_for_state (f, deferred_id, DELIVERY_DEFERRED, 15);
+  g_assert_cmpint (deferred->state, ==, DELIVERY_DEFERRED);
+  g_assert_cmpstr (deferred->last_error, ==, "SMTP 451");
+  g_clear_pointer (&f->forwarder, forward_free);
+  stop_smtpd (smtpd);
 }
 
 int
@@ -1246,6 +1317,7 @@ main (int argc, char **argv)
   ADD ("/forward/relay-forbidden-host", test_relay_forbidden_host);
   ADD ("/forward/check-partner", test_check_partner);
   ADD ("/forward/email", test_email);
+  ADD ("/forward/email-refused", test_email_refused);
 #undef ADD
   return g_test_run ();
 }
