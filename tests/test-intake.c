@@ -195,6 +195,43 @@ test_relay_method (Fixture *f, gconstpointer data)
   g_assert_cmpint (delivery->method, ==, DELIVERY_METHOD_RELAY);
 }
 
+/* Without relay, each partner's own way of receiving decides the method. */
+static void
+test_partner_methods (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Intake) intake = intake_new (f->store, f->partners, FALSE);
+  g_autoptr(GError) error = NULL;
+  Partner *pull = make_partner ("pull-clinic", "*", "en", f->public_key);
+  Partner *mail = make_partner ("mail-helpline", "*", "en", f->public_key);
+  const char *ids[] = { "pull-clinic", "mail-helpline" };
+  const DeliveryMethod methods[] = { DELIVERY_METHOD_PULL, DELIVERY_METHOD_EMAIL };
+
+  pull->delivery = PARTNER_DELIVERY_PULL;
+  pull->pull_token = g_strdup ("0123456789abcdef0123456789abcdef");
+  g_clear_pointer (&pull->url, g_free);
+  mail->delivery = PARTNER_DELIVERY_EMAIL;
+  mail->smtp_url = g_strdup ("smtp://mail.example.org:587");
+  mail->email_to = g_strdup ("cases@example.org");
+  g_clear_pointer (&mail->url, g_free);
+  partner_directory_add (f->partners, pull, &error);
+  g_assert_no_error (error);
+  partner_directory_add (f->partners, mail, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(Report) report = make_report (ids[i], "other");
+      g_autofree char *id = NULL;
+      g_autoptr(Delivery) delivery = NULL;
+
+      g_assert_true (intake_submit (intake, report, NULL, &id, &error));
+      g_assert_no_error (error);
+      delivery = store_get (f->store, id, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (delivery->method, ==, methods[i]);
+    }
+}
+
 static void
 test_refused_partner (Fixture *f, gconstpointer data)
 {
@@ -315,6 +352,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_setup, test, fixture_teardown)
   ADD ("/intake/submit-opens-with-partner-key", test_submit_opens);
   ADD ("/intake/relay-method", test_relay_method);
+  ADD ("/intake/partner-methods", test_partner_methods);
   ADD ("/intake/refused-partner", test_refused_partner);
   ADD ("/intake/invalid-report-stores-nothing", test_invalid_report);
   ADD ("/intake/relayed-envelope", test_relayed_envelope);
