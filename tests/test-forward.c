@@ -621,6 +621,30 @@ test_delivered_once (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.in_flight, ==, 0);
 }
 
+/* At start the forwarder drops the ciphertext of envelopes delivered longer
+ * ago than the retention period (promise 5); the ledger row stays. */
+static void
+test_purge_at_start (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(Delivery) delivery = NULL;
+  g_autoptr(Delivery) purged = NULL;
+  g_autoptr(GPtrArray) ledger = NULL;
+
+  delivery = deliver_one (f, 0, DELIVERY_DELIVERED, 10, &id);
+  g_assert_nonnull (delivery->envelope_json);
+  g_clear_pointer (&f->forwarder, forward_free);
+
+  f->options.retention_seconds = 0;
+  run_for (1100);
+  fixture_start (f);
+  purged = store_get (f->store, id, NULL);
+  g_assert_cmpint (purged->state, ==, DELIVERY_DELIVERED);
+  g_assert_null (purged->envelope_json);
+  ledger = store_ledger_for_ref (f->store, REF, NULL);
+  g_assert_cmpuint (ledger->len, ==, 1);
+}
+
 static void
 test_retry_then_delivered (Fixture *f, gconstpointer data)
 {
@@ -1298,6 +1322,7 @@ main (int argc, char **argv)
 #define ADD(path, test) \
   g_test_add (path, Fixture, NULL, fixture_setup, test, fixture_teardown)
   ADD ("/forward/webhook/delivered-once", test_delivered_once);
+  ADD ("/forward/webhook/purge-at-start", test_purge_at_start);
   ADD ("/forward/webhook/retry-then-delivered", test_retry_then_delivered);
   ADD ("/forward/webhook/retry-after", test_retry_after);
   ADD ("/forward/webhook/timeout", test_timeout);
