@@ -7,3 +7,18 @@ bench: bench-store
 .PHONY: bench-store
 bench-store: bench/bench-store$(EXEEXT)
 	./bench/bench-store$(EXEEXT)
+noinst_LIBRARIES += bench/libbench.a
+bench_libbench_a_SOURCES = bench/bench-util.c bench/bench-util.h bench/bare-store.c bench/bare-store.h
+bench_bench_store_LDADD = bench/libbench.a $(LDADD)
+noinst_PROGRAMS += bench/bench-enqueue
+bench_bench_enqueue_LDADD = bench/libbench.a $(LDADD)
+bench: bench-enqueue
+.PHONY: bench-enqueue
+bench-enqueue: bench/bench-enqueue$(EXEEXT)
+	./bench/bench-enqueue$(EXEEXT)
+noinst_PROGRAMS += bench/bench-forward
+bench_bench_forward_LDADD = bench/libbench.a $(LDADD)
+bench: bench-forward
+.PHONY: bench-forward
+bench-forward: bench/bench-forward$(EXEEXT)
+	./bench/bench-forward$(EXEEXT)
