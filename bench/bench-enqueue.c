@@ -22,7 +22,6 @@
 #include <glib/gstdio.h>
 
 #include "intake.h"
-#include "route.h"
 #include "seal.h"
 #include "store.h"
 #include "bare-store.h"
@@ -62,73 +61,26 @@ make_report (void)
   return report;
 }
 
-/* Each accepted report is a new one: a fresh id (the envelope id). */
-static void
-report_renew (Report *report)
-{
-  g_free (report->id);
-  report->id = g_uuid_string_random ();
-}
-
 static guint
 step_intake (gpointer data)
 {
   Bench *b = data;
   g_autoptr(GError) error = NULL;
 
-  report_renew (b->report);
+  bench_report_renew (b->report);
   if (!intake_submit (b->intake, b->report, NULL, NULL, &error))
     bench_die ("intake_submit", error);
   return 1;
 }
 
-/* What intake_submit does for one report, for GROUP reports, with one
- * store_enqueue: intake has no batch entry point yet, so this is how a
- * gateway would group-commit concurrent requests. */
 static guint
 step_intake_group (gpointer data)
 {
   Bench *b = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) envelope_free);
-  g_autofree StoreItem *items = g_new0 (StoreItem, b->group);
-  g_autofree LedgerEntry *ledgers = g_new0 (LedgerEntry, b->group);
-  const Partner *partner = partner_directory_lookup (b->partners, BENCH_PARTNER_ID);
 
-  for (guint i = 0; i < b->group; i++)
-    {
-      Envelope *envelope;
-      g_auto(GStrv) fields = NULL;
-      char *json;
-
-      report_renew (b->report);
-      if (!report_validate (b->report, &error))
-        bench_die ("report_validate", error);
-      if (!route_allows (b->partners, partner, b->report->category,
-                         b->report->language, NULL))
-        bench_die ("route_allows", NULL);
-      envelope = seal_report (b->report, partner, &error);
-      if (envelope == NULL)
-        bench_die ("seal_report", error);
-      g_ptr_array_add (envelopes, envelope);
-      fields = report_shared_fields (b->report);
-      ledgers[i].shared_fields = g_strjoinv (",", fields);
-      g_ptr_array_add (keep, ledgers[i].shared_fields);
-      ledgers[i].channel = b->report->channel;
-      ledgers[i].category = b->report->category;
-      ledgers[i].language = b->report->language;
-      ledgers[i].created_at = envelope->created_at;
-      ledgers[i].state = DELIVERY_QUEUED;
-      json = envelope_to_json (envelope, NULL);
-      g_ptr_array_add (keep, json);
-      items[i].envelope = envelope;
-      items[i].envelope_json = json;
-      items[i].method = DELIVERY_METHOD_WEBHOOK;
-      items[i].ledger = &ledgers[i];
-    }
-  if (!store_enqueue (b->store, items, b->group, NULL, &error))
-    bench_die ("store_enqueue", error);
+  if (!bench_submit_group (b->store, b->partners, b->report, b->group, &error))
+    bench_die ("group", error);
   return b->group;
 }
 

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 
 #include "bench-util.h"
+#include "route.h"
+#include "seal.h"
 
 double
 bench_now (void)
@@ -121,4 +123,64 @@ bench_quiet_logs (void)
 {
   g_log_set_handler ("saferoute", G_LOG_LEVEL_INFO | G_LOG_LEVEL_MESSAGE
                      | G_LOG_LEVEL_DEBUG, bench_drop_log, NULL);
+}
+
+void
+bench_report_renew (Report *report)
+{
+  g_free (report->id);
+  report->id = g_uuid_string_random ();
+}
+
+gboolean
+bench_submit_group (Store *store, const PartnerDirectory *partners,
+                    Report *template, guint n, GError **error)
+{
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) envelopes =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) envelope_free);
+  g_autofree StoreItem *items = g_new0 (StoreItem, n);
+  g_autofree LedgerEntry *ledgers = g_new0 (LedgerEntry, n);
+  const Partner *partner = partner_directory_lookup (partners, template->partner);
+
+  for (guint i = 0; i < n; i++)
+    {
+      Envelope *envelope;
+      g_auto(GStrv) fields = NULL;
+      char *json;
+
+      bench_report_renew (template);
+      if (!report_validate (template, error))
+        return FALSE;
+      if (partner == NULL
+          || !route_allows (partners, partner, template->category,
+                            template->language, NULL))
+        {
+          g_set_error (error, REPORT_ERROR, REPORT_ERROR_INVALID,
+                       "partner: not one this report may go to");
+          return FALSE;
+        }
+      envelope = seal_report (template, partner, error);
+      if (envelope == NULL)
+        return FALSE;
+      g_ptr_array_add (envelopes, envelope);
+      fields = report_shared_fields (template);
+      ledgers[i].shared_fields = g_strjoinv (",", fields);
+      g_ptr_array_add (keep, ledgers[i].shared_fields);
+      ledgers[i].channel = template->channel;
+      ledgers[i].category = template->category;
+      ledgers[i].language = template->language;
+      ledgers[i].created_at = envelope->created_at;
+      ledgers[i].state = DELIVERY_QUEUED;
+      json = envelope_to_json (envelope, NULL);
+      g_ptr_array_add (keep, json);
+      items[i].envelope = envelope;
+      items[i].envelope_json = json;
+      items[i].method = partner->delivery == PARTNER_DELIVERY_PULL
+        ? DELIVERY_METHOD_PULL
+        : partner->delivery == PARTNER_DELIVERY_EMAIL
+        ? DELIVERY_METHOD_EMAIL : DELIVERY_METHOD_WEBHOOK;
+      items[i].ledger = &ledgers[i];
+    }
+  return store_enqueue (store, items, n, NULL, error);
 }

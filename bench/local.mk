@@ -22,3 +22,5 @@ bench: bench-forward
 .PHONY: bench-forward
 bench-forward: bench/bench-forward$(EXEEXT)
 	./bench/bench-forward$(EXEEXT)
+noinst_PROGRAMS += bench/bench-fill
+bench_bench_fill_LDADD = bench/libbench.a $(LDADD)
