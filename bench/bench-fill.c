@@ -1,6 +1,6 @@
 /* bench-fill: fills a store with sealed reports, fast, for the benchmarks
  * that need a long queue (bench-gateway-rss.sh): the intake steps for each
- * report, committed a thousand at a time.
+ * report, committed ten thousand at a time.
  *
  *   bench-fill --config FILE --db PATH --count N [--partner ID]
  *
@@ -16,7 +16,7 @@
 #include "store.h"
 #include "bench-util.h"
 
-#define FILL_BATCH 1000
+#define FILL_BATCH 10000
 
 int
 main (int argc, char **argv)

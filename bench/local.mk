@@ -24,3 +24,8 @@ bench-forward: bench/bench-forward$(EXEEXT)
 	./bench/bench-forward$(EXEEXT)
 noinst_PROGRAMS += bench/bench-fill
 bench_bench_fill_LDADD = bench/libbench.a $(LDADD)
+EXTRA_DIST += bench/bench-gateway-rss.sh
+bench: bench-gateway-rss
+.PHONY: bench-gateway-rss
+bench-gateway-rss: all bench/bench-fill$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/bench-gateway-rss.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
