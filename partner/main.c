@@ -116,15 +116,7 @@ inbox_configure_demo (Inbox *inbox, InboxPaths *paths, GError **error)
       if (inbox->state_dir == NULL)
         return FALSE;
     }
-  if (g_mkdir_with_parents (inbox->state_dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "state directory %s: %s", inbox->state_dir,
-                   g_strerror (saved));
-      return FALSE;
-    }
+  /* Makes STATE_DIR (0700) too. */
   if (!demo_ensure_keys (inbox->state_dir, error))
     return FALSE;
   paths->secret_key_file = demo_secret_key_path (inbox->state_dir);
@@ -292,6 +284,13 @@ inbox_serve (Inbox *inbox)
   return EXIT_SUCCESS;
 }
 
+static void
+inbox_json_member (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
 static JsonNode *
 inbox_entry_to_json (const InboxEntry *entry, gboolean with_report)
 {
@@ -300,24 +299,15 @@ inbox_entry_to_json (const InboxEntry *entry, gboolean with_report)
   g_autofree char *created = report_format_time (entry->created_at);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, entry->id);
-  json_builder_set_member_name (builder, "ref");
-  json_builder_add_string_value (builder, entry->ref);
-  json_builder_set_member_name (builder, "partner");
-  json_builder_add_string_value (builder, entry->partner);
-  json_builder_set_member_name (builder, "created_at");
-  json_builder_add_string_value (builder, created);
-  json_builder_set_member_name (builder, "received_at");
-  json_builder_add_string_value (builder, received);
-  json_builder_set_member_name (builder, "source");
-  json_builder_add_string_value (builder, entry->source);
-  json_builder_set_member_name (builder, "category");
-  json_builder_add_string_value (builder, entry->category);
-  json_builder_set_member_name (builder, "language");
-  json_builder_add_string_value (builder, entry->language);
-  json_builder_set_member_name (builder, "contact_method");
-  json_builder_add_string_value (builder, entry->contact_method);
+  inbox_json_member (builder, "id", entry->id);
+  inbox_json_member (builder, "ref", entry->ref);
+  inbox_json_member (builder, "partner", entry->partner);
+  inbox_json_member (builder, "created_at", created);
+  inbox_json_member (builder, "received_at", received);
+  inbox_json_member (builder, "source", entry->source);
+  inbox_json_member (builder, "category", entry->category);
+  inbox_json_member (builder, "language", entry->language);
+  inbox_json_member (builder, "contact_method", entry->contact_method);
   if (with_report)
     {
       JsonNode *report = json_from_string (entry->report_json, NULL);

@@ -113,6 +113,26 @@ page_reply_html (SoupServerMessage *msg, guint status, GString *body)
   page_reply (msg, status, "text/html; charset=utf-8", body);
 }
 
+/* One labelled row; a reference code goes in <bdi> so that it keeps its
+ * order inside right-to-left text. */
+static void
+page_row (GString *out, const char *label, const char *value, gboolean isolate)
+{
+  g_string_append (out, "<tr><th scope=\"row\">");
+  page_escape (out, label);
+  /* dir=auto: a message in Urdu or Arabic reads right to left. */
+  g_string_append (out, "</th><td dir=\"auto\">");
+  if (isolate)
+    {
+      g_string_append (out, "<bdi>");
+      page_escape (out, value);
+      g_string_append (out, "</bdi>");
+    }
+  else
+    page_escape_lines (out, value);
+  g_string_append (out, "</td></tr>\n");
+}
+
 static void
 page_list (Inbox *inbox, SoupServerMessage *msg)
 {
@@ -225,28 +245,13 @@ page_report (Inbox *inbox, SoupServerMessage *msg, const char *id)
   g_string_append (out, "<p><a href=\"/\">");
   page_escape (out, _("Back to the list"));
   g_string_append (out, "</a></p>\n<table>\n<tbody>\n");
-  g_string_append (out, "<tr><th scope=\"row\">");
-  page_escape (out, _("Received"));
-  g_string_append (out, "</th><td>");
-  page_escape (out, received);
-  g_string_append (out, "</td></tr>\n");
+  page_row (out, _("Received"), received, FALSE);
   for (guint i = 0; i < fields->len; i++)
     {
       InboxField *field = fields->pdata[i];
 
-      g_string_append (out, "<tr><th scope=\"row\">");
-      page_escape (out, field->label);
-      /* dir=auto: a message in Urdu or Arabic reads right to left. */
-      g_string_append (out, "</th><td dir=\"auto\">");
-      if (g_strcmp0 (field->value, report->ref) == 0)
-        {
-          g_string_append (out, "<bdi>");
-          page_escape (out, field->value);
-          g_string_append (out, "</bdi>");
-        }
-      else
-        page_escape_lines (out, field->value);
-      g_string_append (out, "</td></tr>\n");
+      page_row (out, field->label, field->value,
+                g_strcmp0 (field->value, report->ref) == 0);
     }
   g_string_append (out, "</tbody>\n</table>\n");
   page_end (out);
