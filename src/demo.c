@@ -6,10 +6,16 @@
  * Invariants: each file is written atomically (seal_keygen, and
  * g_file_set_contents_full for the secret), so a crash leaves a file
  * whole or absent, never half-written; a present file is never replaced.
+ * Programs started together (make run, tests) race to create the keys:
+ * an flock on STATE_DIR/demo/.lock makes one create and the others read,
+ * so all of them agree on one key pair and one secret.
  * Failures: GError from GLib file functions or seal. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "demo.h"
@@ -42,13 +48,37 @@ demo_hmac_secret_path (const char *state_dir)
   return g_build_filename (state_dir, "demo", "hmac.secret", NULL);
 }
 
+static gboolean
+demo_create_missing (const char *state_dir, GError **error)
+{
+  g_autofree char *secret_key = demo_secret_key_path (state_dir);
+  g_autofree char *public_key = demo_public_key_path (state_dir);
+  g_autofree char *hmac = demo_hmac_secret_path (state_dir);
+
+  if (!g_file_test (secret_key, G_FILE_TEST_EXISTS)
+      && !seal_keygen (secret_key, public_key, error))
+    return FALSE;
+  if (!g_file_test (hmac, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *secret = signature_random_secret ();
+      g_autofree char *line = g_strconcat (secret, "\n", NULL);
+
+      if (!g_file_set_contents_full (hmac, line, -1,
+                                     G_FILE_SET_CONTENTS_CONSISTENT
+                                     | G_FILE_SET_CONTENTS_DURABLE,
+                                     0600, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 demo_ensure_keys (const char *state_dir, GError **error)
 {
   g_autofree char *dir = NULL;
-  g_autofree char *secret_key = NULL;
-  g_autofree char *public_key = NULL;
-  g_autofree char *hmac = NULL;
+  g_autofree char *lock_path = NULL;
+  gboolean ok;
+  int fd;
 
   g_return_val_if_fail (state_dir != NULL, FALSE);
   dir = demo_dir (state_dir);
@@ -62,24 +92,21 @@ demo_ensure_keys (const char *state_dir, GError **error)
     }
   if (!seal_init (error))
     return FALSE;
-  secret_key = demo_secret_key_path (state_dir);
-  public_key = demo_public_key_path (state_dir);
-  if (!g_file_test (secret_key, G_FILE_TEST_EXISTS)
-      && !seal_keygen (secret_key, public_key, error))
-    return FALSE;
-  hmac = demo_hmac_secret_path (state_dir);
-  if (!g_file_test (hmac, G_FILE_TEST_EXISTS))
+  lock_path = g_build_filename (dir, ".lock", NULL);
+  fd = g_open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || flock (fd, LOCK_EX) != 0)
     {
-      g_autofree char *secret = signature_random_secret ();
-      g_autofree char *line = g_strconcat (secret, "\n", NULL);
+      int saved = errno;
 
-      if (!g_file_set_contents_full (hmac, line, -1,
-                                     G_FILE_SET_CONTENTS_CONSISTENT
-                                     | G_FILE_SET_CONTENTS_DURABLE,
-                                     0600, error))
-        return FALSE;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "demo lock %s: %s", lock_path, g_strerror (saved));
+      if (fd >= 0)
+        close (fd);
+      return FALSE;
     }
-  return TRUE;
+  ok = demo_create_missing (state_dir, error);
+  close (fd);   /* releases the lock */
+  return ok;
 }
 
 Conf *

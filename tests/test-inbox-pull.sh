@@ -45,16 +45,19 @@ pull_token = $TOKEN
 public_key_file = $1
 EOC
 }
-enqueue () { # enqueue NAME: sets $ref
-  "$ENV" report "$PARTNER" "$T/$1.report.json" "pulled $1" > "$T/$1.ids" || bail "report $1"
+enqueue () { # enqueue NAME: sets $ref (saferoutectl gives each a new one)
+  "$ENV" report "$PARTNER" "$T/$1.report.json" "pulled $1" > /dev/null || bail "report $1"
   "$CTL" --config "$T/gateway.conf" enqueue "$T/$1.report.json" > "$T/$1.enq" 2>&1 \
     || bail "enqueue $1: $(cat "$T/$1.enq")"
-  ref=$(sed -n 's/^ref=//p' "$T/$1.ids")
+  ref=$(sed -n 's/^reference \([^ ]*\).*/\1/p' "$T/$1.enq")
+  [ -n "$ref" ] || bail "enqueue $1 printed no reference: $(cat "$T/$1.enq")"
 }
 pending () { # how many envelopes the gateway still offers
   curl -s -H "Authorization: Bearer $TOKEN" "$GURL/api/v1/partner/envelopes" \
     | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["envelopes"]))'
 }
+
+mkdir -p "$T/gateway" && chmod 700 "$T/gateway"
 
 # One report sealed to a key the inbox does not have, then two to its own.
 gateway_conf "$T/other.pub"
