@@ -1,4 +1,6 @@
 # doc/local.mk: man pages and guides.
+EXTRA_DIST += doc/examples/report.json
+EXTRA_DIST += doc/saferoute.conf.example
 # systemd units, with the install paths substituted.
 systemdunitdir = $(prefix)/lib/systemd/system
 systemdunit_DATA = doc/systemd/saferoute-gateway.service doc/systemd/saferoute-inbox.service
