@@ -478,6 +478,9 @@ main (int argc, char **argv)
     _("Receive saferoute reports for one partner organisation: verify\n"
       "webhook signatures, open envelopes, keep them in a local database\n"
       "and show them on a page served to this machine only."));
+  g_option_context_set_description (context,
+    _("Exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration.\n"
+      "See saferoute-inbox(1)."));
   g_option_context_add_main_entries (context, inbox_options, PACKAGE);
   g_option_context_set_translation_domain (context, PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
