@@ -167,6 +167,13 @@ printf '[inbox]\nlisten = 127.0.0.1:1\n' > "$T/partial.conf"
 check "config without partner: exit 2, names the key" \
   sh -c "test $rc = 2 && grep -q partner '$T/partial.err'"
 
+# pull refuses plain HTTP to another machine before any request.
+{ cat "$T/inbox.conf"; printf 'gateway_url = http://gateway.example.invalid\npull_token = t\n'; } > "$T/plainpull.conf"
+"$INBOX" --config "$T/plainpull.conf" pull > /dev/null 2> "$T/plainpull.err"; rc=$?
+check "pull over http:// to another host: exit 1 ($rc)" test "$rc" = 1
+check "pull over http:// refused by the URL rule, not by DNS" \
+  sh -c "grep -qi 'https' '$T/plainpull.err' && ! grep -qi 'resolve' '$T/plainpull.err'"
+
 # --demo: keys made 0600 in the state dir; a report sealed to the demo key
 # and signed with the demo secret is stored.
 DPORT=$(free_port)
