@@ -6,6 +6,7 @@ src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/demo.c src/demo.h
+src_libsaferoute_a_SOURCES += src/store.c src/store.h
 src_libsaferoute_a_SOURCES += src/jsondoc.c src/jsondoc.h
 src_libsaferoute_a_SOURCES += src/report.c src/report.h
 src_libsaferoute_a_SOURCES += src/envelope.c src/envelope.h
