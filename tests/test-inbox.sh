@@ -48,13 +48,13 @@ seal () {
     || bail "seal $1"
   id=$(echo "$_out" | sed -n 's/^id=//p'); ref=$(echo "$_out" | sed -n 's/^ref=//p')
 }
+# list --json is pretty-printed by json-glib: one '"id" : "..."' line per
+# report (grep, not python, keeps the test fast).
 count () {
-  "$INBOX" --config "$T/inbox.conf" list --json \
-    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+  "$INBOX" --config "$T/inbox.conf" list --json | grep -c '^ *"id" : '
 }
 listed () { # listed ID: is ID in list --json?
-  "$INBOX" --config "$T/inbox.conf" list --json \
-    | python3 -c 'import json,sys; sys.exit(0 if any(e["id"]==sys.argv[1] for e in json.load(sys.stdin)) else 1)' "$1"
+  "$INBOX" --config "$T/inbox.conf" list --json | grep -q "^ *\"id\" : \"$1\""
 }
 
 # A valid delivery.
@@ -107,7 +107,7 @@ check "none of those stored either" test "$(count)" = 1
 # Transport checks.
 status=$(post "$T/bad.json" text/plain "$(sign "$T/bad.json")" "$id")
 check "text/plain: 415 ($status)" test "$status" = 415
-python3 -c 'print("{\"pad\":\"" + "x" * 70000 + "\"}")' > "$T/big.json"
+{ printf '{"pad":"'; head -c 70000 /dev/zero | tr '\0' x; printf '"}'; } > "$T/big.json"
 status=$(post "$T/big.json" application/json "$(sign "$T/big.json")" big)
 check "70 kB body: 413 ($status)" test "$status" = 413
 status=$(curl -s -o /dev/null -w '%{http_code}' "$URL/webhook")
