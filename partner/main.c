@@ -195,16 +195,18 @@ inbox_configure_file (Inbox *inbox, InboxPaths *paths, GError **error)
                                           NULL, FALSE, error);
   if (paths->secret_key_file == NULL)
     return FALSE;
-  if (!inbox_check_private (paths->secret_key_file, "secret_key_file", NULL))
-    {
-      g_autofree char *where = conf_where (conf, "inbox", "secret_key_file");
-      g_autoptr(GError) local = NULL;
+  {
+    g_autoptr(GError) local = NULL;
 
-      inbox_check_private (paths->secret_key_file, "secret_key_file", &local);
-      g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID, "%s: %s", where,
-                   local->message);
-      return FALSE;
-    }
+    if (!inbox_check_private (paths->secret_key_file, "secret_key_file", &local))
+      {
+        g_autofree char *where = conf_where (conf, "inbox", "secret_key_file");
+
+          g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID, "%s: %s", where,
+                     local->message);
+        return FALSE;
+      }
+  }
   if (!inbox_conf_secret (conf, "hmac_secret", "hmac_secret_file",
                           &inbox->hmac_secret, error)
       || !inbox_conf_secret (conf, "pull_token", "pull_token_file",
