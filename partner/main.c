@@ -145,7 +145,7 @@ inbox_conf_secret (const Conf *conf, const char *key, const char *file_key,
       g_autofree char *where = conf_where (conf, "inbox", file_key);
       g_autoptr(GError) local = NULL;
 
-      *out = inbox_read_secret (path, file_key, &local);
+      *out = inbox_read_secret (path, "file", &local);
       if (*out == NULL)
         {
           g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID, "%s: %s", where,
@@ -198,7 +198,7 @@ inbox_configure_file (Inbox *inbox, InboxPaths *paths, GError **error)
   {
     g_autoptr(GError) local = NULL;
 
-    if (!inbox_check_private (paths->secret_key_file, "secret_key_file", &local))
+    if (!inbox_check_private (paths->secret_key_file, "file", &local))
       {
         g_autofree char *where = conf_where (conf, "inbox", "secret_key_file");
 
