@@ -3,6 +3,10 @@
 EXTRA_DIST += tests/lib.sh
 check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
+check_PROGRAMS += tests/test-forward
+TESTS += tests/test-forward
+check_PROGRAMS += tests/test-intake
+TESTS += tests/test-intake
 check_PROGRAMS += tests/test-store
 TESTS += tests/test-store
 check_PROGRAMS += tests/test-report
