@@ -304,6 +304,7 @@ struct _Forwarder
   GHashTable             *transfers;  /* Transfer* set */
   GPtrArray              *idle_easy;  /* CURL* kept for reuse */
   GPtrArray              *finished;   /* Transfer*, outcome not yet recorded */
+  GQueue                  ready;      /* Delivery*, claimed, not yet started */
   GSource                *curl_timer;
   GSource                *claim_idle;
   GSource                *due_timer;
@@ -1020,23 +1021,54 @@ forward_record_finished (Forwarder *forwarder, GPtrArray *counters)
   g_ptr_array_set_size (forwarder->finished, 0);
 }
 
+/* Starts claimed deliveries in the free slots; TRUE if it started any. */
+static gboolean
+forward_start_ready (Forwarder *forwarder)
+{
+  gboolean started = FALSE;
+
+  while (g_hash_table_size (forwarder->transfers) < forwarder->options.concurrency
+         && !g_queue_is_empty (&forwarder->ready))
+    {
+      /* Ownership of the Delivery moves to its transfer. */
+      forward_start_transfer (forwarder, g_queue_pop_head (&forwarder->ready));
+      started = TRUE;
+    }
+  return started;
+}
+
 /* One transaction, so one fsync, for the outcomes of every transfer that
- * finished since the last claim and for the claim that refills their
- * slots: under load the outcomes of a whole burst share it (group
- * commit).  Transfers start only after the commit. */
+ * finished since the last claim and for the claim that refills the slots:
+ * under load the outcomes of a whole burst share it (group commit).
+ *
+ * The claim runs one batch ahead: up to CONCURRENCY claimed deliveries
+ * wait in READY, so a freed slot is refilled, and its request on the wire,
+ * before we wait for the disk rather than after.  Claimed deliveries start
+ * only after their claim has committed. */
 static void
 forward_claim (Forwarder *forwarder)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) claimed = NULL;
   g_autoptr(GPtrArray) counters = g_ptr_array_new ();
-  guint busy = g_hash_table_size (forwarder->transfers);
+  guint want;
   gboolean batch;
   guint i;
   gint64 next;
 
   if (!forwarder->started)
     return;
+  if (forward_start_ready (forwarder))
+    forward_socket_action (forwarder, CURL_SOCKET_TIMEOUT, 0);
+  want = 2 * forwarder->options.concurrency
+    - MIN (g_hash_table_size (forwarder->transfers) + forwarder->ready.length,
+           2 * forwarder->options.concurrency);
+  if (want == 0 && forwarder->finished->len == 0)
+    {
+      /* Full: a finishing transfer calls us again; no due timer needed. */
+      source_clear (&forwarder->due_timer);
+      return;
+    }
   batch = store_batch_begin (forwarder->store, &error);
   if (!batch)
     {
@@ -1045,10 +1077,9 @@ forward_claim (Forwarder *forwarder)
       g_clear_error (&error);
     }
   forward_record_finished (forwarder, counters);
-  if (busy < forwarder->options.concurrency)
+  if (want > 0)
     {
-      claimed = store_claim_due (forwarder->store, now_seconds (),
-                                 forwarder->options.concurrency - busy,
+      claimed = store_claim_due (forwarder->store, now_seconds (), want,
                                  forwarder->options.lease_seconds, &error);
       if (claimed == NULL)
         {
@@ -1067,13 +1098,11 @@ forward_claim (Forwarder *forwarder)
     (*(guint64 *) g_ptr_array_index (counters, i))++;
   for (i = 0; claimed != NULL && i < claimed->len; i++)
     {
-      /* Ownership of each Delivery moves to its transfer. */
-      Delivery *delivery = g_ptr_array_index (claimed, i);
-
+      g_queue_push_tail (&forwarder->ready, claimed->pdata[i]);
       claimed->pdata[i] = NULL;
-      forward_start_transfer (forwarder, delivery);
     }
-  if (claimed == NULL && busy < forwarder->options.concurrency)
+  forward_start_ready (forwarder);
+  if (claimed == NULL && want > 0)
     return;
   /* Full: a finishing transfer calls us again; no due timer needed. */
   if (g_hash_table_size (forwarder->transfers) >= forwarder->options.concurrency)
@@ -1264,7 +1293,9 @@ forward_free (Forwarder *forwarder)
   source_clear (&forwarder->purge_timer);
 
   /* Finished transfers are recorded: a delivered report is not sent
-   * again.  In-flight ones are abandoned: their leases bring them back. */
+   * again.  In-flight and claimed ones are abandoned: their leases bring
+   * them back. */
+  g_queue_clear_full (&forwarder->ready, (GDestroyNotify) delivery_free);
   if (forwarder->finished != NULL)
     {
       gboolean batch = store_batch_begin (forwarder->store, NULL);
