@@ -6,3 +6,5 @@ src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/lang.c src/lang.h
+src_libsaferoute_a_SOURCES += src/wizard.c src/wizard.h
+src_libsaferoute_a_SOURCES += src/views.c src/views.h
