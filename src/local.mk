@@ -8,3 +8,6 @@ src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/lang.c src/lang.h
 src_libsaferoute_a_SOURCES += src/wizard.c src/wizard.h
 src_libsaferoute_a_SOURCES += src/views.c src/views.h
+src_libsaferoute_a_SOURCES += src/conf.c src/conf.h
+src_libsaferoute_a_SOURCES += src/partner.c src/partner.h
+src_libsaferoute_a_SOURCES += src/route.c src/route.h
