@@ -344,6 +344,11 @@ views_begin (const ViewsPage *page, const char *title, gboolean frame,
       views_emergency (h, page);
       views_tools (h, page);
       h_raw (h, "</header>\n");
+      if (page->idle_warning > 0)
+        /* Words for kiosk.js's idle countdown (it has none of its own). */
+        h_printf (h, "<div id=\"idle-template\" hidden data-title=\"%s\" "
+                  "data-stay=\"%s\"></div>\n", _("Are you still there?"),
+                  _("Yes, I am still here"));
     }
   else
     h_raw (h, "<body class=\"neutral\">\n");
