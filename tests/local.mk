@@ -9,6 +9,12 @@ dist_check_SCRIPTS += tests/po-check.sh
 TESTS += tests/po-check.sh
 # XFAIL until the pa ur ar so sq translations land: remove this line then.
 XFAIL_TESTS += tests/po-check.sh
+check_PROGRAMS += tests/test-report
+TESTS += tests/test-report
+check_PROGRAMS += tests/test-envelope
+TESTS += tests/test-envelope
+check_PROGRAMS += tests/test-seal
+TESTS += tests/test-seal
 check_PROGRAMS += tests/test-conf
 TESTS += tests/test-conf
 check_PROGRAMS += tests/test-partner
