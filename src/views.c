@@ -622,6 +622,16 @@ views_invalid_attrs (const Wizard *wizard, const char *field, char **buffer)
   return *buffer;
 }
 
+/* Opens a group of choices.  ATTRS is our own markup (views_invalid_attrs);
+ * LEGEND is text. */
+static void
+h_fieldset (GString *h, const char *attrs, const char *legend)
+{
+  h_raw (h, "<fieldset class=\"choices\"");
+  h_raw (h, attrs);
+  h_printf (h, ">\n<legend>%s</legend>\n", legend);
+}
+
 /* A radio group: LEGEND is translated; CHOICES' labels and hints are
  * msgids.  CURRENT is checked. */
 static void
@@ -631,8 +641,7 @@ views_radios (GString *h, const Wizard *wizard, const char *field,
 {
   g_autofree char *attrs = NULL;
 
-  h_printf (h, "<fieldset class=\"choices\"%s>\n<legend>%s</legend>\n",
-            views_invalid_attrs (wizard, field, &attrs), legend);
+  h_fieldset (h, views_invalid_attrs (wizard, field, &attrs), legend);
   views_error (h, wizard, field);
   for (guint i = 0; i < n; i++)
     {
@@ -746,9 +755,8 @@ views_step_partner (GString *h, const Wizard *w, const WizardContext *c)
       h_para (h, "p", FALSE, _("Please call one of the helplines at the top of this page. They are free and can help you."));
       return;
     }
-  h_printf (h, "<fieldset class=\"choices\"%s>\n<legend>%s</legend>\n",
-            views_invalid_attrs (w, "partner", &attrs),
-            _("Which organisation do you want to send your report to?"));
+  h_fieldset (h, views_invalid_attrs (w, "partner", &attrs),
+              _("Which organisation do you want to send your report to?"));
   views_error (h, w, "partner");
   for (guint i = 0; i < eligible->len; i++)
     views_partner_card (h, g_ptr_array_index (eligible, i), w->partner);
@@ -801,9 +809,8 @@ views_step_needs (GString *h, const Wizard *w)
   const char *current = w->interpreter_language ? w->interpreter_language
                         : (w->step > WIZARD_STEP_NEEDS ? "none" : NULL);
 
-  h_printf (h, "<fieldset class=\"choices\"%s>\n<legend>%s</legend>\n",
-            views_invalid_attrs (w, "interpreter", &attrs),
-            _("Do you need an interpreter?"));
+  h_fieldset (h, views_invalid_attrs (w, "interpreter", &attrs),
+              _("Do you need an interpreter?"));
   views_error (h, w, "interpreter");
   h_printf (h, "<div class=\"choice\"><input type=\"radio\" name=\"interpreter\" "
             "id=\"interpreter-none\" value=\"none\"%s><label "

@@ -241,7 +241,8 @@ test_invalid_answers (Fixture *f, gconstpointer data)
   POST_INVALID (f, "phone", "details", "phone", "1234567890123456789", "voicemail", "no", "sms", "no");
   POST_INVALID (f, "phone", "details", "phone", "07700+900123", "voicemail", "no", "sms", "no");
   POST_INVALID (f, "voicemail", "details", "phone", "07700 900123", "sms", "no");
-  POST_INVALID (f, "sms", "details", "phone", "07700 900123", "voicemail", "maybe");
+  POST_INVALID (f, "voicemail", "details", "phone", "07700 900123", "voicemail", "maybe", "sms", "no");
+  POST_INVALID (f, "sms", "details", "phone", "07700 900123", "voicemail", "no");
   POST_INVALID (f, "safe_times", "details", "phone", "07700 900123", "voicemail", "no",
                 "sms", "no", "safe_times", long_short);
   POST_INVALID (f, "safe_times", "details", "phone", "07700 900123", "voicemail", "no",
