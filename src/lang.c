@@ -115,7 +115,9 @@ lang_direction (void)
 static gboolean
 lang_check_one (const LangInfo *info, GError **error)
 {
-  const char *header = gettext ("");
+  /* Through a variable: xgettext must not extract the empty msgid. */
+  static const char header_msgid[] = "";
+  const char *header = gettext (header_msgid);
   g_autofree char *needle = g_strdup_printf ("Language: %s\n", info->code);
   const char *direction;
 

@@ -45,8 +45,10 @@ inbox_url=
 if [ -x "$inbox_prog" ]; then
   "$inbox_prog" --demo --state-dir "$state" --listen 127.0.0.1:0 >"$T/inbox.out" 2>"$T/inbox.log" &
   track $!
-  wait_until 20 grep -q 'http://127.0.0.1:[0-9]*' "$T/inbox.out" || { cat "$T/inbox.log"; bail "inbox did not start"; }
-  inbox_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$T/inbox.out" | head -n 1)
+  # The inbox says where it listens on its log (stderr).
+  wait_until 20 grep -qs 'listening on http://127.0.0.1:[0-9]*' "$T/inbox.log" \
+    || { cat "$T/inbox.log"; bail "inbox did not start"; }
+  inbox_url=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$T/inbox.log" | head -n 1 | sed 's/listening on //')
 fi
 
 start () { # start NAME ARGS... -> prints the URL
@@ -54,7 +56,7 @@ start () { # start NAME ARGS... -> prints the URL
     --listen 127.0.0.1:0 --assets-dir "$top_srcdir/kiosk/assets" $lang_flag "$@" \
     >"$T/$1.out" 2>"$T/$1.log" &
   track $!
-  wait_until 20 grep -q 'listening on' "$T/$1.out" || { cat "$T/$1.log" >&2; bail "kiosk did not start"; }
+  wait_until 20 grep -qs 'listening on' "$T/$1.out" || { cat "$T/$1.log" >&2; bail "kiosk did not start"; }
   sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/$1.out"
 }
 kiosk_url=$(start main)

@@ -20,7 +20,7 @@ start_kiosk () { # start_kiosk NAME ARGS...: sets $url; logs in $T/NAME.log
     >"$T/$_name.out" 2>"$T/$_name.log" &
   _pid=$!
   track $_pid
-  if ! wait_until 20 grep -q 'listening on' "$T/$_name.out"; then
+  if ! wait_until 20 grep -qs 'listening on' "$T/$_name.out"; then
     cat "$T/$_name.log" >&2
     bail "kiosk $_name did not start"
   fi
