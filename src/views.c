@@ -388,9 +388,9 @@ views_language_choice (const ViewsPage *page)
   for (guint i = 0; i < n; i++)
     {
       lang_use (langs[i].code);
-      h_printf (h, "<span lang=\"%s\" dir=\"%s\">%s</span>%s", langs[i].code,
-                lang_direction (), _("Choose your language"),
-                i + 1 < n ? "<br>" : "");
+      /* One line each (CSS: display block), in its own language. */
+      h_printf (h, "<span lang=\"%s\" dir=\"%s\">%s</span>", langs[i].code,
+                lang_direction (), _("Choose your language"));
     }
   lang_use (page->lang ? page->lang : "en");
   h_raw (h, "</h1>\n<ul class=\"languages\">\n");

@@ -62,6 +62,7 @@ start () { # start NAME ARGS... -> prints the URL
 kiosk_url=$(start main)
 idle_url=$(start idle --idle-timeout 4 --idle-warning 2 --state-dir "$T/idle-state")
 
+langs=${KIOSK_TEST_LANGS:-$langs}
 KIOSK_URL=$kiosk_url KIOSK_IDLE_URL=$idle_url INBOX_URL=$inbox_url LANGS=$langs \
 SCREENSHOTS=$shots NODE_MODULES=$modules CHROMIUM=$CHROMIUM \
   "$NODE" "$top_srcdir/tests/browser/kiosk.mjs"

@@ -80,6 +80,13 @@ assert_page (const char *html, const char *lang)
   g_assert_null (strstr (html, "<script>"));
   g_assert_null (strstr (html, "<b onmouseover"));
   g_assert_false (g_regex_match (handlers, html, 0, NULL));
+  /* Our own markup is never escaped into text by mistake. */
+  g_assert_null (strstr (html, "&lt;br"));
+  g_assert_null (strstr (html, "&lt;span"));
+  g_assert_null (strstr (html, "&lt;bdi"));
+  g_assert_null (strstr (html, "&lt;a "));
+  g_assert_null (strstr (html, "&quot;error-"));
+  g_assert_null (strstr (html, "aria-describedby=&quot;"));
   /* Strict CSP: no inline style or script. */
   g_assert_null (strstr (html, "style="));
   g_assert_null (strstr (html, "<style"));

@@ -108,8 +108,10 @@ async function screen(page, lang, js, name) {
   await audit(page, label, lang);
 }
 
+// Every step lives at the same URL: wait for the next document's load
+// event, not for a URL.
 async function next(page) {
-  await Promise.all([page.waitForLoadState('load'), page.click('button[name="action"][value="next"]')]);
+  await Promise.all([page.waitForEvent('load'), page.click('button[name="action"][value="next"]')]);
 }
 
 async function choose(page, id) {
@@ -152,7 +154,7 @@ async function walk(lang, js) {
     await Promise.all([page.waitForURL(`${base}/${lang}/`), page.click(`a[hreflang="${lang}"]`)]);
     for (let i = 1; i <= 5; i++) {
       await screen(page, lang, js, `explain-${i}`);
-      await Promise.all([page.waitForLoadState('load'), page.click('nav.steps a.button.primary')]);
+      await Promise.all([page.waitForEvent('load'), page.click('nav.steps a.button.primary')]);
     }
     ok(page.url() === `${base}/${lang}/report`, `${tag}: explainer leads to the wizard`, page.url());
     await screen(page, lang, js, 'step-category');
@@ -225,9 +227,9 @@ async function quickExit(js) {
     await page.fill('#trusted_person', nonce);
     await next(page);
     if (js) {
-      await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Escape')]);
+      await Promise.all([page.waitForEvent('load'), page.keyboard.press('Escape')]);
     } else {
-      await Promise.all([page.waitForLoadState('load'), page.click('#quick-exit')]);
+      await Promise.all([page.waitForEvent('load'), page.click('#quick-exit')]);
     }
     await page.waitForURL(`${base}/exit`);
     const neutral = await page.content();
