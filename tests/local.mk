@@ -39,3 +39,10 @@ check_PROGRAMS += tests/test-wizard
 TESTS += tests/test-wizard
 tests_test_wizard_SOURCES = tests/test-wizard.c tests/kiosk-test-data.h kiosk/session.c kiosk/session.h
 tests_test_wizard_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kiosk
+EXTRA_DIST += tests/browser/kiosk.mjs
+EXTRA_DIST += package.json package-lock.json
+# Screenshots of every kiosk screen (tests/kiosk-browser.sh): an artefact
+# for reviewers, never committed.
+clean-local: clean-local-screenshots
+clean-local-screenshots:
+	-rm -rf tests/screenshots
