@@ -502,6 +502,13 @@ wizard_submit (Wizard *wizard, const WizardContext *context, GHashTable *form,
   return TRUE;
 }
 
+static void
+wizard_set (char **slot, const char *value)
+{
+  g_free (*slot);
+  *slot = g_strdup (value);
+}
+
 Report *
 wizard_build_report (const Wizard *w, const WizardContext *c, GError **error)
 {
@@ -515,12 +522,13 @@ wizard_build_report (const Wizard *w, const WizardContext *c, GError **error)
                    "the report is not complete");
       return NULL;
     }
+  /* report_new fills some fields with defaults: replace, do not leak. */
   report = report_new ();
-  report->channel = g_strdup (c->channel);
-  report->language = g_strdup (w->language);
-  report->category = g_strdup (w->category);
-  report->partner = g_strdup (w->partner);
-  report->contact.method = g_strdup (w->contact_method);
+  wizard_set (&report->channel, c->channel);
+  wizard_set (&report->language, w->language);
+  wizard_set (&report->category, w->category);
+  wizard_set (&report->partner, w->partner);
+  wizard_set (&report->contact.method, w->contact_method);
   report->contact.phone = reachable ? g_strdup (w->phone) : NULL;
   report->contact.safe_times = g_strdup (w->safe_times);
   report->contact.voicemail_ok = w->voicemail_ok;
