@@ -8,6 +8,7 @@ src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/lang.c src/lang.h
 src_libsaferoute_a_SOURCES += src/wizard.c src/wizard.h
 src_libsaferoute_a_SOURCES += src/views.c src/views.h
+src_libsaferoute_a_SOURCES += src/store.c src/store.h
 src_libsaferoute_a_SOURCES += src/jsondoc.c src/jsondoc.h
 src_libsaferoute_a_SOURCES += src/report.c src/report.h
 src_libsaferoute_a_SOURCES += src/envelope.c src/envelope.h

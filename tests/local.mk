@@ -9,6 +9,8 @@ dist_check_SCRIPTS += tests/po-check.sh
 TESTS += tests/po-check.sh
 # XFAIL until the pa ur ar so sq translations land: remove this line then.
 XFAIL_TESTS += tests/po-check.sh
+check_PROGRAMS += tests/test-store
+TESTS += tests/test-store
 check_PROGRAMS += tests/test-report
 TESTS += tests/test-report
 check_PROGRAMS += tests/test-envelope
@@ -46,3 +48,18 @@ EXTRA_DIST += package.json package-lock.json
 clean-local: clean-local-screenshots
 clean-local-screenshots:
 	-rm -rf tests/screenshots
+# Fuzz targets, replayed over their corpora in make check; make fuzz runs
+# them under libFuzzer (tests/fuzz/run.sh).
+check_PROGRAMS += tests/fuzz/replay-report
+tests_fuzz_replay_report_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-report.c
+check_PROGRAMS += tests/fuzz/replay-envelope
+tests_fuzz_replay_envelope_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-envelope.c
+check_PROGRAMS += tests/fuzz/replay-conf
+tests_fuzz_replay_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-conf.c
+check_PROGRAMS += tests/fuzz/replay-signature
+tests_fuzz_replay_signature_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-signature.c
+TESTS += tests/fuzz-replay.sh
+EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
+fuzz: all
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
+.PHONY: fuzz
