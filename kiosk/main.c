@@ -73,7 +73,14 @@ kiosk_configure (Kiosk *kiosk, const char *state_dir, ForwardOptions *fopts,
 {
   gint64 timeout = 90, warning = 60;
 
-  conf_warn_unknown_keys (kiosk->conf, "kiosk", kiosk_keys);
+  g_autoptr(GStrvBuilder) known = g_strv_builder_new ();
+  g_auto(GStrv) keys = NULL;
+
+  /* Ours, the views' (site, helplines, local paragraphs) and forward's. */
+  g_strv_builder_addv (known, (const char **) kiosk_keys);
+  g_strv_builder_addv (known, (const char **) views_site_keys);
+  keys = g_strv_builder_end (known);
+  conf_warn_unknown_keys (kiosk->conf, "kiosk", (const char *const *) keys);
   if (!conf_get_duration (kiosk->conf, "kiosk", "idle_timeout", 90, &timeout,
                           error)
       || !conf_get_duration (kiosk->conf, "kiosk", "idle_warning", 60,
@@ -121,6 +128,8 @@ main (int argc, char **argv)
   g_autofree char *localedir = NULL;
   g_autofree char *db = NULL;
   g_autofree char *url = NULL;
+  g_autofree char *demo_inbox = NULL;
+  gint idle_timeout = 0, idle_warning = 0;
   gboolean demo = FALSE, version = FALSE, allow_missing = FALSE;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -131,6 +140,14 @@ main (int argc, char **argv)
       "Directory for the queue (kiosk.db)", "DIR" },
     { "demo", 0, 0, G_OPTION_ARG_NONE, &demo,
       "No configuration: the demo partner, delivering to the demo inbox", NULL },
+    { "demo-inbox", 0, 0, G_OPTION_ARG_STRING, &demo_inbox,
+      "With --demo: the demo inbox's URL (default " DEMO_INBOX_URL ")", "URL" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      "Wipe an unfinished session after this many idle seconds "
+      "(overrides [kiosk] idle_timeout)", "SECONDS" },
+    { "idle-warning", 0, 0, G_OPTION_ARG_INT, &idle_warning,
+      "Warn after this many idle seconds (overrides [kiosk] idle_warning)",
+      "SECONDS" },
     { "assets-dir", 0, 0, G_OPTION_ARG_FILENAME, &assets_dir,
       "CSS and script (default " PKGDATADIR "/kiosk)", "DIR" },
     { "fonts-dir", 0, 0, G_OPTION_ARG_FILENAME, &fonts_dir,
@@ -179,11 +196,24 @@ main (int argc, char **argv)
   if (demo && state_dir == NULL)
     state_dir = g_dir_make_tmp ("saferoute-kiosk-XXXXXX", &error);
   if (demo)
-    kiosk.conf = state_dir ? demo_conf (state_dir, DEMO_INBOX_URL, &error) : NULL;
+    kiosk.conf = state_dir ? demo_conf (state_dir,
+                                        demo_inbox ? demo_inbox : DEMO_INBOX_URL,
+                                        &error)
+                           : NULL;
   else
     kiosk.conf = conf_load_file (config_path ? config_path
                                              : conf_default_path (), &error);
   forward_options_init (&fopts);
+  if (kiosk.conf && idle_timeout > 0)
+    {
+      g_autofree char *text = g_strdup_printf ("%d", idle_timeout);
+      conf_set_string (kiosk.conf, "kiosk", "idle_timeout", text);
+    }
+  if (kiosk.conf && idle_warning > 0)
+    {
+      g_autofree char *text = g_strdup_printf ("%d", idle_warning);
+      conf_set_string (kiosk.conf, "kiosk", "idle_warning", text);
+    }
   if (kiosk.conf == NULL || !kiosk_configure (&kiosk, state_dir, &fopts, &error))
     {
       g_printerr ("saferoute-kiosk: %s\n", error->message);
@@ -206,11 +236,28 @@ main (int argc, char **argv)
       status = 2;
       goto out;
     }
-  if (assets_dir == NULL)
+  /* --assets-dir, then $SAFEROUTE_KIOSK_ASSETS (tests run from the build
+   * tree), then [kiosk] assets_dir, then the installed copy. */
+  if (assets_dir == NULL && g_getenv ("SAFEROUTE_KIOSK_ASSETS"))
     assets_dir = g_strdup (g_getenv ("SAFEROUTE_KIOSK_ASSETS"));
-  kiosk.assets_dir = assets_dir ? g_strdup (assets_dir)
-                                : g_build_filename (PKGDATADIR, "kiosk", NULL);
-  kiosk.fonts_dir = g_strdup (fonts_dir ? fonts_dir : KIOSK_FONTS_DIR);
+  if (assets_dir == NULL)
+    {
+      g_autofree char *installed = g_build_filename (PKGDATADIR, "kiosk", NULL);
+
+      assets_dir = conf_get_path (kiosk.conf, "kiosk", "assets_dir", installed,
+                                  FALSE, &error);
+    }
+  if (fonts_dir == NULL)
+    fonts_dir = conf_get_path (kiosk.conf, "kiosk", "fonts_dir",
+                               KIOSK_FONTS_DIR, FALSE, &error);
+  if (assets_dir == NULL || fonts_dir == NULL)
+    {
+      g_printerr ("saferoute-kiosk: %s\n", error->message);
+      status = 2;
+      goto out;
+    }
+  kiosk.assets_dir = g_strdup (assets_dir);
+  kiosk.fonts_dir = g_strdup (fonts_dir);
 
   if (g_mkdir_with_parents (state_dir, 0700) != 0)
     {
