@@ -7,3 +7,9 @@ bench: bench-store
 .PHONY: bench-store
 bench-store: bench/bench-store$(EXEEXT)
 	./bench/bench-store$(EXEEXT)
+noinst_PROGRAMS += bench/bench-kiosk
+bench: bench-kiosk
+.PHONY: bench-kiosk
+bench-kiosk: bench/bench-kiosk$(EXEEXT)
+	SAFEROUTE_LOCALEDIR=$(abs_top_builddir)/locale ./bench/bench-kiosk$(EXEEXT) $(srcdir)/kiosk/assets
+EXTRA_DIST += bench/bench-kiosk-rss.sh

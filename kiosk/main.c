@@ -20,7 +20,9 @@
 #include "http.h"
 #include "lang.h"
 
-#define KIOSK_MAX_SESSIONS 20000
+/* One screen serves one person at a time; a few hundred sessions covers
+ * abandoned ones until they expire, and bounds memory whatever happens. */
+#define KIOSK_MAX_SESSIONS 256
 #define KIOSK_FONTS_DIR "/usr/share/fonts/truetype/noto"
 
 static const char *const kiosk_keys[] = {

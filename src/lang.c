@@ -82,6 +82,8 @@ lang_use (const char *code)
   const LangInfo *info = lang_lookup (code);
 
   g_return_val_if_fail (info != NULL, previous);
+  if (info->code == lang_now)
+    return previous;   /* no switch, so gettext's cache stays valid */
   /* "en" is the source language: a LANGUAGE naming a catalog that does
    * not exist gives the msgids, which is exactly English. */
   g_setenv ("LANGUAGE", info->code, TRUE);
