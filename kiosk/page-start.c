@@ -16,6 +16,9 @@ kiosk_page_start (Kiosk *kiosk, KioskRequest *req)
   session_store_touch (kiosk->sessions, req->session, req->now);
   session_set_string (&req->session->last_path, "/");
   kiosk_page (kiosk, req, &page, "en");
+  /* The start screen holds nothing to wipe: it would only flicker back
+   * to itself every idle period.  Its session still expires. */
+  page.idle_warning = 0;
   kiosk_reply_html (req, SOUP_STATUS_OK, views_language_choice (&page));
 }
 
