@@ -9,6 +9,10 @@ dist_check_SCRIPTS += tests/po-check.sh
 TESTS += tests/po-check.sh
 # XFAIL until the pa ur ar so sq translations land: remove this line then.
 XFAIL_TESTS += tests/po-check.sh
+check_PROGRAMS += tests/test-forward
+TESTS += tests/test-forward
+check_PROGRAMS += tests/test-intake
+TESTS += tests/test-intake
 check_PROGRAMS += tests/test-store
 TESTS += tests/test-store
 check_PROGRAMS += tests/test-report
