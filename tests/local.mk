@@ -52,6 +52,19 @@ EXTRA_DIST += package.json package-lock.json
 clean-local: clean-local-screenshots
 clean-local-screenshots:
 	-rm -rf tests/screenshots
+check_PROGRAMS += tests/test-inbox-store
+TESTS += tests/test-inbox-store
+tests_test_inbox_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/partner
+tests_test_inbox_store_LDADD = partner/libinbox.a $(LDADD)
+check_PROGRAMS += tests/test-inbox-page
+TESTS += tests/test-inbox-page
+tests_test_inbox_page_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/partner
+tests_test_inbox_page_LDADD = partner/libinbox.a $(LDADD)
+check_PROGRAMS += tests/sr-test-envelope
+TESTS += tests/test-inbox.sh
+EXTRA_DIST += tests/test-inbox.sh
+TESTS += tests/test-inbox-pull.sh
+EXTRA_DIST += tests/test-inbox-pull.sh
 # Fuzz targets, replayed over their corpora in make check; make fuzz runs
 # them under libFuzzer (tests/fuzz/run.sh).
 check_PROGRAMS += tests/fuzz/replay-report
