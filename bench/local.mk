@@ -13,3 +13,7 @@ bench: bench-kiosk
 bench-kiosk: bench/bench-kiosk$(EXEEXT)
 	SAFEROUTE_LOCALEDIR=$(abs_top_builddir)/locale ./bench/bench-kiosk$(EXEEXT) $(srcdir)/kiosk/assets
 EXTRA_DIST += bench/bench-kiosk-rss.sh
+bench: bench-kiosk-rss
+.PHONY: bench-kiosk-rss
+bench-kiosk-rss: kiosk/saferoute-kiosk$(EXEEXT)
+	top_builddir=. top_srcdir=$(srcdir) $(SHELL) $(srcdir)/bench/bench-kiosk-rss.sh

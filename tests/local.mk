@@ -80,3 +80,9 @@ EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
 fuzz: all
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
 .PHONY: fuzz
+dist_check_SCRIPTS += tests/kiosk-http.sh
+TESTS += tests/kiosk-http.sh
+dist_check_SCRIPTS += tests/kiosk-offline.sh
+TESTS += tests/kiosk-offline.sh
+dist_check_SCRIPTS += tests/kiosk-browser.sh
+TESTS += tests/kiosk-browser.sh
