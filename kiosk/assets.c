@@ -1,5 +1,5 @@
-/* assets: the kiosk's own CSS and script, and the Noto fonts from the
- * system (fonts-noto-core), served locally: the kiosk makes no external
+/* assets: the kiosk's own CSS and script, and the Noto fonts that
+ * Debian ships (fonts-noto-core), served locally: the kiosk makes no external
  * request at all.
  *
  * Only plain file names are served, from exactly two directories, and
