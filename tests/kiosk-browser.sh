@@ -51,16 +51,20 @@ if [ -x "$inbox_prog" ]; then
   inbox_url=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$T/inbox.log" | head -n 1 | sed 's/listening on //')
 fi
 
-start () { # start NAME ARGS... -> prints the URL
+# Not in a $(...) subshell: track must record the pid in this shell, or
+# the kiosk outlives the test.
+start () { # start NAME ARGS...: sets $url
   "$kiosk" --demo --demo-inbox "${inbox_url:-http://127.0.0.1:9}" --state-dir "$state" \
     --listen 127.0.0.1:0 --assets-dir "$top_srcdir/kiosk/assets" $lang_flag "$@" \
     >"$T/$1.out" 2>"$T/$1.log" &
   track $!
   wait_until 20 grep -qs 'listening on' "$T/$1.out" || { cat "$T/$1.log" >&2; bail "kiosk did not start"; }
-  sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/$1.out"
+  url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/$1.out")
 }
-kiosk_url=$(start main)
-idle_url=$(start idle --idle-timeout 4 --idle-warning 2 --state-dir "$T/idle-state")
+start main
+kiosk_url=$url
+start idle --idle-timeout 4 --idle-warning 2 --state-dir "$T/idle-state"
+idle_url=$url
 
 langs=${KIOSK_TEST_LANGS:-$langs}
 KIOSK_URL=$kiosk_url KIOSK_IDLE_URL=$idle_url INBOX_URL=$inbox_url LANGS=$langs \
