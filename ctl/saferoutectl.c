@@ -589,42 +589,60 @@ ctl_keygen (Ctl *ctl, char **args)
 
 /* enqueue */
 
+/* Each submission is a new report: a fresh id, reference code and time,
+ * so the same example file can be sent again and again (make run, tests)
+ * without being taken for a retry of the first. */
+static int
+ctl_enqueue_one (Ctl *ctl, Intake *intake, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(Report) report = NULL;
+  g_autoptr(Report) fresh = report_new ();
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &data, &length, &error))
+    return ctl_error (CTL_EXIT_FAILURE, error);
+  report = report_from_json (data, (gssize) length, &error);
+  if (report == NULL)
+    {
+      g_printerr ("saferoutectl: %s: %s\n", path, error->message);
+      return CTL_EXIT_FAILURE;
+    }
+  g_free (report->id);
+  report->id = g_steal_pointer (&fresh->id);
+  g_free (report->ref);
+  report->ref = g_steal_pointer (&fresh->ref);
+  report->created_at = fresh->created_at;
+  if (!intake_submit (intake, report, NULL, &id, &error))
+    {
+      g_printerr ("saferoutectl: %s: %s\n", path, error->message);
+      return CTL_EXIT_FAILURE;
+    }
+  /* TRANSLATORS: the reference code the person keeps, then the queue id. */
+  g_print (_("reference %s delivery %s\n"), report->ref, id);
+  return 0;
+}
+
 static int
 ctl_enqueue (Ctl *ctl, char **args)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *data = NULL;
-  gsize length = 0;
+  g_autoptr(Intake) intake = NULL;
   int status;
 
-  if (args[0] == NULL || args[1] != NULL)
-    return ctl_usage (_("enqueue needs one REPORT.json file"));
-  if (!g_file_get_contents (args[0], &data, &length, &error))
+  if (args[0] == NULL)
+    return ctl_usage (_("enqueue needs a REPORT.json file"));
+  if ((status = ctl_load_partners (ctl)) != 0
+      || (status = ctl_open_store (ctl, TRUE)) != 0)
+    return status;
+  if (!seal_init (&error))
     return ctl_error (CTL_EXIT_FAILURE, error);
-  {
-    g_autoptr(Report) report = report_from_json (data, (gssize) length, &error);
-    g_autoptr(Intake) intake = NULL;
-    g_autofree char *id = NULL;
-
-    if (report == NULL)
-      {
-        g_printerr ("saferoutectl: %s: %s\n", args[0], error->message);
-        return CTL_EXIT_FAILURE;
-      }
-    if ((status = ctl_load_partners (ctl)) != 0
-        || (status = ctl_open_store (ctl, TRUE)) != 0)
+  intake = intake_new (ctl->store, ctl->partners, FALSE);
+  for (guint i = 0; args[i] != NULL; i++)
+    if ((status = ctl_enqueue_one (ctl, intake, args[i])) != 0)
       return status;
-    if (!seal_init (&error))
-      return ctl_error (CTL_EXIT_FAILURE, error);
-    intake = intake_new (ctl->store, ctl->partners, FALSE);
-    if (!intake_submit (intake, report, NULL, &id, &error))
-      {
-        g_printerr ("saferoutectl: %s: %s\n", args[0], error->message);
-        return CTL_EXIT_FAILURE;
-      }
-    /* TRANSLATORS: the reference code the person keeps, then the queue id. */
-    g_print (_("reference %s\ndelivery %s\n"), report->ref, id);
-  }
   return 0;
 }
 
@@ -703,7 +721,7 @@ main (int argc, char **argv)
     "  ledger stats                counts without personal data\n"
     "  partners list|check         the partner directory; check reachability\n"
     "  keygen SECRET_FILE PUBLIC_FILE\n"
-    "  enqueue REPORT.json         submit a report as the front doors do\n"
+    "  enqueue REPORT.json...      submit reports as the front doors do\n"
     "\n"
     "Exit status: 0 ok, 1 failure, 2 bad usage or configuration.\n"));
   g_option_context_add_main_entries (context, entries, PACKAGE);
