@@ -5,3 +5,5 @@ check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
 check_PROGRAMS += tests/test-http
 TESTS += tests/test-http
+TESTS += tests/gateway-basic.sh
+EXTRA_DIST += tests/gateway-basic.sh
