@@ -7,3 +7,5 @@ check_PROGRAMS += tests/test-http
 TESTS += tests/test-http
 TESTS += tests/gateway-basic.sh
 EXTRA_DIST += tests/gateway-basic.sh
+TESTS += tests/gateway-inbox.sh
+EXTRA_DIST += tests/gateway-inbox.sh
