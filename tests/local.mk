@@ -9,3 +9,5 @@ TESTS += tests/gateway-basic.sh
 EXTRA_DIST += tests/gateway-basic.sh
 TESTS += tests/gateway-inbox.sh
 EXTRA_DIST += tests/gateway-inbox.sh
+TESTS += tests/crash.sh
+EXTRA_DIST += tests/crash.sh
