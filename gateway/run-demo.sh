@@ -33,12 +33,13 @@ wait_for () {
 
 partner/saferoute-inbox --demo --state-dir "$dir" --listen 127.0.0.1:8082 &
 pids="$pids $!"
+# The inbox makes the demo partner's keys; the gateway then reads them.
+wait_for http://127.0.0.1:8082/ "the demo inbox"
 gateway/saferoute-gateway --demo --state-dir "$dir" &
 pids="$pids $!"
 # The kiosk joins here once it has landed, e.g.:
 #   kiosk/saferoute-kiosk --demo --state-dir "$dir" & pids="$pids $!"
 
-wait_for http://127.0.0.1:8082/ "the demo inbox"
 wait_for http://127.0.0.1:8081/healthz "the gateway"
 
 example=doc/examples/report.json

@@ -31,9 +31,10 @@ PY
 
 "$inbox" --demo --state-dir "$dir" --listen "127.0.0.1:$inbox_port" > "$T/inbox.log" 2>&1 &
 track $!
+# The demo keys are made by whichever starts first: let the inbox.
+wait_for_http "$inbox_url/" || bail "inbox did not start: $(cat "$T/inbox.log")"
 "$gateway" $demo --listen "127.0.0.1:$gw_port" > "$T/gateway.log" 2>&1 &
 track $!
-wait_for_http "$inbox_url/" || bail "inbox did not start: $(cat "$T/inbox.log")"
 wait_for_http "http://127.0.0.1:$gw_port/healthz" || bail "gateway did not start: $(cat "$T/gateway.log")"
 
 "$ctl" $demo enqueue "$T/report.json" "$T/report.json" "$T/report.json" > "$T/enqueue.out" 2>&1

@@ -11,3 +11,5 @@ TESTS += tests/gateway-inbox.sh
 EXTRA_DIST += tests/gateway-inbox.sh
 TESTS += tests/crash.sh
 EXTRA_DIST += tests/crash.sh
+TESTS += tests/privacy.sh
+EXTRA_DIST += tests/privacy.sh
