@@ -11,7 +11,9 @@
  * usage or bad configuration. */
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -39,6 +41,7 @@ typedef struct
   gboolean  demo;
   gboolean  kiosk;
   gboolean  json;
+  gboolean  fresh;
   gboolean  version;
   /* opened on demand */
   Conf             *conf;
@@ -127,6 +130,15 @@ ctl_open_store (Ctl *ctl, gboolean create)
         return ctl_error (CTL_EXIT_USAGE, error);
     }
   path = g_build_filename (state_dir, ctl->kiosk ? "kiosk.db" : "gateway.db", NULL);
+  /* Enqueueing before the server's first start is fine: make its home. */
+  if (create && g_mkdir_with_parents (state_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_printerr (_("saferoutectl: cannot create state directory %s: %s\n"),
+                  state_dir, g_strerror (saved_errno));
+      return CTL_EXIT_FAILURE;
+    }
   if (!create && !g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_printerr (_("saferoutectl: no queue database at %s (is --state-dir right?)\n"),
@@ -589,9 +601,10 @@ ctl_keygen (Ctl *ctl, char **args)
 
 /* enqueue */
 
-/* Each submission is a new report: a fresh id, reference code and time,
- * so the same example file can be sent again and again (make run, tests)
- * without being taken for a retry of the first. */
+/* As the front doors do, the report keeps its own id and reference: the
+ * same file enqueued twice is one report (intake is idempotent by id).
+ * With --fresh each submission becomes a new report (fresh id, reference
+ * code and time), so one example file can be sent again and again. */
 static int
 ctl_enqueue_one (Ctl *ctl, Intake *intake, const char *path)
 {
@@ -599,7 +612,7 @@ ctl_enqueue_one (Ctl *ctl, Intake *intake, const char *path)
   g_autofree char *data = NULL;
   g_autofree char *id = NULL;
   g_autoptr(Report) report = NULL;
-  g_autoptr(Report) fresh = report_new ();
+  g_autoptr(Report) fresh = ctl->fresh ? report_new () : NULL;
   gsize length = 0;
 
   if (!g_file_get_contents (path, &data, &length, &error))
@@ -610,11 +623,14 @@ ctl_enqueue_one (Ctl *ctl, Intake *intake, const char *path)
       g_printerr ("saferoutectl: %s: %s\n", path, error->message);
       return CTL_EXIT_FAILURE;
     }
-  g_free (report->id);
-  report->id = g_steal_pointer (&fresh->id);
-  g_free (report->ref);
-  report->ref = g_steal_pointer (&fresh->ref);
-  report->created_at = fresh->created_at;
+  if (ctl->fresh)
+    {
+      g_free (report->id);
+      report->id = g_steal_pointer (&fresh->id);
+      g_free (report->ref);
+      report->ref = g_steal_pointer (&fresh->ref);
+      report->created_at = fresh->created_at;
+    }
   if (!intake_submit (intake, report, NULL, &id, &error))
     {
       g_printerr ("saferoutectl: %s: %s\n", path, error->message);
@@ -694,6 +710,8 @@ main (int argc, char **argv)
       N_("Work on the kiosk's queue ([kiosk] state_dir, kiosk.db)"), NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &ctl.json,
       N_("Print JSON (status, queue, ledger, partners list)"), NULL },
+    { "fresh", 0, 0, G_OPTION_ARG_NONE, &ctl.fresh,
+      N_("enqueue: give each report a new id and reference code"), NULL },
     { "state", 0, 0, G_OPTION_ARG_STRING, &ctl.state,
       N_("queue list: only deliveries in STATE"), N_("STATE") },
     { "limit", 'n', 0, G_OPTION_ARG_INT, &ctl.limit,
@@ -721,7 +739,7 @@ main (int argc, char **argv)
     "  ledger stats                counts without personal data\n"
     "  partners list|check         the partner directory; check reachability\n"
     "  keygen SECRET_FILE PUBLIC_FILE\n"
-    "  enqueue REPORT.json...      submit reports as the front doors do\n"
+    "  enqueue [--fresh] REPORT.json...  submit reports as the front doors do\n"
     "\n"
     "Exit status: 0 ok, 1 failure, 2 bad usage or configuration.\n"));
   g_option_context_add_main_entries (context, entries, PACKAGE);

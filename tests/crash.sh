@@ -36,7 +36,7 @@ wait_for_http "$inbox_url/" || bail "inbox did not start: $(cat "$T/inbox.log")"
 # All N in one saferoutectl run: one intake_submit (one commit) each.
 files=$(python3 -c "import sys; print(' '.join(['$T/report.json'] * $N))")
 # shellcheck disable=SC2086
-"$ctl" $demo enqueue $files > "$T/enqueue.out" 2> "$T/enqueue.err"
+"$ctl" $demo enqueue --fresh $files > "$T/enqueue.out" 2> "$T/enqueue.err"
 check "$N reports enqueued" test "$(grep -c '^reference ' "$T/enqueue.out")" = "$N"
 awk '{print $4}' "$T/enqueue.out" | sort > "$T/sent.ids"
 

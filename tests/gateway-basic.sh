@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 44
+plan 45
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -95,6 +95,8 @@ check "bad limit: 400" test "$(curl_code -H "Authorization: Bearer $token" "$lis
 check "enqueue prints reference and delivery" grep -qE '^reference [A-Z0-9]{4}-[A-Z0-9]{4} delivery [0-9a-f-]{36}$' "$T/enqueue.out"
 ref=$(awk '{print $2}' "$T/enqueue.out")
 id=$(awk '{print $4}' "$T/enqueue.out")
+"$ctl" --config "$T/gateway.conf" enqueue "$T/report.json" > "$T/enqueue2.out" 2>&1
+check "the same report again: same delivery (idempotent)" cmp -s "$T/enqueue.out" "$T/enqueue2.out"
 
 check "status: one queued" test "$("$ctl" --config "$T/gateway.conf" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')" = 1
 check "pull lists it" test "$(curl_code -H "Authorization: Bearer $token" "$list")" = 200

@@ -37,7 +37,7 @@ wait_for_http "$inbox_url/" || bail "inbox did not start: $(cat "$T/inbox.log")"
 track $!
 wait_for_http "http://127.0.0.1:$gw_port/healthz" || bail "gateway did not start: $(cat "$T/gateway.log")"
 
-"$ctl" $demo enqueue "$T/report.json" "$T/report.json" "$T/report.json" > "$T/enqueue.out" 2>&1
+"$ctl" $demo enqueue --fresh "$T/report.json" "$T/report.json" "$T/report.json" > "$T/enqueue.out" 2>&1
 check "three reports enqueued" test "$(grep -c '^reference ' "$T/enqueue.out")" = 3
 awk '{print $4}' "$T/enqueue.out" | sort > "$T/sent.ids"
 

@@ -48,7 +48,7 @@ gw=$!
 track $gw
 wait_for_http "http://127.0.0.1:$gw_port/healthz" || bail "gateway did not start"
 
-G_MESSAGES_DEBUG=all "$ctl" $demo enqueue "$T/report.json" "$T/report.json" > "$T/ctl.log" 2>&1
+G_MESSAGES_DEBUG=all "$ctl" $demo enqueue --fresh "$T/report.json" "$T/report.json" > "$T/ctl.log" 2>&1
 check "reports enqueued" test "$(grep -c '^reference ' "$T/ctl.log")" = 2
 ref=$(awk '/^reference /{print $2; exit}' "$T/ctl.log")
 settled () {
