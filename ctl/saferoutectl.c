@@ -173,6 +173,16 @@ ctl_node_for_object (JsonObject *object)
   return node;
 }
 
+/* Prints ARRAY and frees it. */
+static void
+ctl_print_array (JsonArray *array)
+{
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+  json_node_take_array (node, array);
+  ctl_print_json (node);
+}
+
 static char *
 ctl_time (gint64 t)
 {
@@ -259,12 +269,10 @@ ctl_queue_list (Ctl *ctl, char **args)
   if (ctl->json)
     {
       JsonArray *array = json_array_new ();
-      JsonNode *node = json_node_new (JSON_NODE_ARRAY);
 
       for (guint i = 0; i < list->len; i++)
         json_array_add_object_element (array, ctl_delivery_json (g_ptr_array_index (list, i)));
-      json_node_take_array (node, array);
-      ctl_print_json (node);
+      ctl_print_array (array);
       return 0;
     }
   for (guint i = 0; i < list->len; i++)
@@ -415,12 +423,7 @@ ctl_ledger_show (Ctl *ctl, const char *text)
         g_print ("\n");
     }
   if (array != NULL)
-    {
-      JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-
-      json_node_take_array (node, array);
-      ctl_print_json (node);
-    }
+    ctl_print_array (array);
   return 0;
 }
 
@@ -466,12 +469,7 @@ ctl_ledger_stats (Ctl *ctl)
                  language, partner, state, count);
     }
   if (array != NULL)
-    {
-      JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-
-      json_node_take_array (node, array);
-      ctl_print_json (node);
-    }
+    ctl_print_array (array);
   return 0;
 }
 
@@ -519,12 +517,7 @@ ctl_partners_list (Ctl *ctl)
                  partner_delivery_to_string (p->delivery), languages, p->name);
     }
   if (array != NULL)
-    {
-      JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-
-      json_node_take_array (node, array);
-      ctl_print_json (node);
-    }
+    ctl_print_array (array);
   return 0;
 }
 

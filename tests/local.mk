@@ -13,3 +13,4 @@ TESTS += tests/crash.sh
 EXTRA_DIST += tests/crash.sh
 TESTS += tests/privacy.sh
 EXTRA_DIST += tests/privacy.sh
+EXTRA_DIST += tests/demo-pair.sh

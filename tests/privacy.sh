@@ -1,25 +1,13 @@
 #!/bin/sh
-# privacy: after reports have gone through the gateway (to the real inbox
-# by webhook, and to a pull partner), neither the gateway's database files
+# privacy: after reports have gone through the gateway to the real inbox
+# (signed webhook), neither the gateway's database files
 # nor any log or output of the gateway and saferoutectl holds a report's
 # message text or phone number (promises 3 and 5): the queue keeps
 # ciphertext only, logs carry ids and reference codes.
 . "${top_srcdir:-.}/tests/lib.sh"
-need curl python3
-gateway=$top_builddir/gateway/saferoute-gateway
-inbox=$top_builddir/partner/saferoute-inbox
-ctl=$top_builddir/ctl/saferoutectl
-example=$top_srcdir/doc/examples/report.json
-[ -x "$inbox" ] || skip_all "saferoute-inbox has not landed"
-[ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
+. "$top_srcdir/tests/demo-pair.sh"
 plan 9
 
-inbox_port=$(free_port)
-gw_port=$(free_port)
-inbox_url=http://127.0.0.1:$inbox_port
-dir=$T/state
-mkdir -p "$dir"
-demo="--demo --state-dir $dir --demo-inbox $inbox_url"
 # Canaries unlikely anywhere by chance; the phone in the two spellings a
 # careless log could use.
 canary=$(python3 -c 'import secrets; print("canary-" + secrets.token_hex(8))')
@@ -28,33 +16,22 @@ phone="+44 7700 900$digits"
 phone_compact="+447700900$digits"
 message="My landlord took my passport. $canary"
 
-python3 - "$example" "$T/report.json" "$message" "$phone" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["partner"] = "demo-support"
-r["message"] = sys.argv[3]
+demo_report "$T/report.json" '
+r["message"] = args[0]
 r["contact"]["method"] = "sms"
-r["contact"]["phone"] = sys.argv[4]
-r["contact"]["safe_times"] = "evenings " + sys.argv[3][-8:]
-json.dump(r, open(sys.argv[2], "w"))
-PY
+r["contact"]["phone"] = args[1]
+r["contact"]["safe_times"] = "evenings " + args[0][-8:]' "$message" "$phone"
 
-"$inbox" --demo --state-dir "$dir" --listen "127.0.0.1:$inbox_port" > "$T/inbox.log" 2>&1 &
-track $!
-# The demo keys are made by whichever starts first: let the inbox.
-wait_for_http "$inbox_url/" || bail "inbox did not start: $(cat "$T/inbox.log")"
+start_inbox
 G_MESSAGES_DEBUG=all "$gateway" $demo --listen "127.0.0.1:$gw_port" > "$T/gateway.log" 2>&1 &
 gw=$!
 track $gw
-wait_for_http "http://127.0.0.1:$gw_port/healthz" || bail "gateway did not start"
+wait_for_http "http://127.0.0.1:$gw_port/healthz" || bail "gateway did not start: $(cat "$T/gateway.log")"
 
 G_MESSAGES_DEBUG=all "$ctl" $demo enqueue --fresh "$T/report.json" "$T/report.json" > "$T/ctl.log" 2>&1
 check "reports enqueued" test "$(grep -c '^reference ' "$T/ctl.log")" = 2
 ref=$(awk '/^reference /{print $2; exit}' "$T/ctl.log")
-settled () {
-  "$ctl" $demo --json status | python3 -c '
-import json,sys; d = json.load(sys.stdin); sys.exit(0 if d["delivered"] == 2 else 1)'
-}
+settled () { queue_is "2 0 0 0 0"; }
 check "delivered to the inbox" wait_until 30 settled
 check "the inbox did receive the text (so the canary is real)" sh -c "'$inbox' --demo --state-dir '$dir' show \$('$inbox' --demo --state-dir '$dir' list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"id\"])') --json | grep -qF '$canary'"
 
