@@ -55,7 +55,7 @@ cat <<MSG
 
     ctl/saferoutectl --demo --state-dir $dir enqueue $example
 
-  (the same file again is the same report; add --fresh to send a new one)
+  (the same file again is the same report; add --fresh to send a new one),
   then see it arrive:
 
     partner/saferoute-inbox --demo --state-dir $dir list
