@@ -27,6 +27,7 @@ typedef struct
   Intake           *intake;
   ForwardOptions    forward_options;
   char             *state_dir;
+  gboolean          state_dir_is_temporary; /* --demo without --state-dir */
   gboolean          demo;
   SoupServer       *server;
   /* Replies sent, by status code, for /metrics. */

@@ -66,6 +66,27 @@ gateway_options_clear (GatewayOptions *options)
   g_free (options->demo_inbox);
 }
 
+/* Removes PATH and everything below it (the demo's own temporary state:
+ * demo reports must not outlive the demo). */
+static void
+gateway_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        gateway_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
 static void
 gateway_clear (Gateway *gateway)
 {
@@ -74,6 +95,8 @@ gateway_clear (Gateway *gateway)
   g_clear_pointer (&gateway->store, store_close);
   g_clear_pointer (&gateway->partners, partner_directory_free);
   g_clear_pointer (&gateway->conf, conf_free);
+  if (gateway->state_dir_is_temporary)
+    gateway_remove_tree (gateway->state_dir);
   g_clear_pointer (&gateway->state_dir, g_free);
   forward_options_clear (&gateway->forward_options);
 }
@@ -128,6 +151,7 @@ gateway_configure (Gateway *gateway, GatewayOptions *options, GError **error)
           gateway->state_dir = g_dir_make_tmp ("saferoute-demo-XXXXXX", error);
           if (gateway->state_dir == NULL)
             return FALSE;
+          gateway->state_dir_is_temporary = TRUE;
         }
       if (g_mkdir_with_parents (gateway->state_dir, 0700) != 0)
         {

@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 45
+plan 51
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -138,6 +138,37 @@ line=$(grep -n '^kind = immigration' "$T/forbidden.conf" | cut -d: -f1)
 "$gateway" --config "$T/forbidden.conf" > "$T/forbidden.out" 2>&1
 check "forbidden partner kind: exit 2" test $? = 2
 check "forbidden partner: message names file:line and key" grep -q "forbidden.conf:$line: \[partner other-pull\] kind" "$T/forbidden.out"
+
+# partners check: pull partners have nothing to reach; a webhook to a
+# closed loopback port is unreachable (exit 1, named).
+check "partners check, pull only: exit 0" sh -c "'$ctl' --config '$T/gateway.conf' partners check > '$T/check.out' 2>&1"
+closed=$(free_port)
+cat "$T/gateway.conf" - > "$T/webhook.conf" <<CONF
+
+[partner down-hook]
+name = Down Support
+kind = helpline
+services = *
+languages = en
+delivery = webhook
+url = http://127.0.0.1:$closed/hook
+hmac_secret = 0123456789abcdef0123456789abcdef
+public_key_file = $T/other.pub
+CONF
+"$ctl" --config "$T/webhook.conf" partners check > "$T/check.out" 2>&1
+check "partners check, a webhook down: exit 1" test $? = 1
+check "partners check names the unreachable partner" grep -q '^down-hook .*UNREACHABLE' "$T/check.out"
+check "partners list shows all three" test "$("$ctl" --config "$T/webhook.conf" --json partners list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3
+
+# --demo without --state-dir: a temporary state directory, removed at exit.
+"$gateway" --demo --listen "127.0.0.1:$port" > "$T/demo.log" 2>&1 &
+demo_gw=$!
+wait_for_http "$base/healthz"
+demo_dir=$(sed -n 's/.*state in \([^,]*\),.*/\1/p' "$T/demo.log")
+check "--demo alone uses a temporary state directory" test -f "$demo_dir/gateway.db"
+kill -TERM $demo_gw
+wait $demo_gw
+check "... and removes it at exit" test ! -e "$demo_dir"
 
 # Usage.
 check "--version" sh -c "'$gateway' --version | grep -q '^saferoute-gateway '"
