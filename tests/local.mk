@@ -14,3 +14,41 @@ EXTRA_DIST += tests/crash.sh
 TESTS += tests/privacy.sh
 EXTRA_DIST += tests/privacy.sh
 EXTRA_DIST += tests/demo-pair.sh
+check_PROGRAMS += tests/test-report
+TESTS += tests/test-report
+check_PROGRAMS += tests/test-envelope
+TESTS += tests/test-envelope
+check_PROGRAMS += tests/test-seal
+TESTS += tests/test-seal
+check_PROGRAMS += tests/test-conf
+TESTS += tests/test-conf
+check_PROGRAMS += tests/test-partner
+TESTS += tests/test-partner
+check_PROGRAMS += tests/test-route
+TESTS += tests/test-route
+EXTRA_DIST += tests/data/conf/bad-duration.conf
+EXTRA_DIST += tests/data/conf/bad-key.conf
+EXTRA_DIST += tests/data/conf/email-homeoffice.conf
+EXTRA_DIST += tests/data/conf/http-remote.conf
+EXTRA_DIST += tests/data/conf/kind-immigration.conf
+EXTRA_DIST += tests/data/conf/missing-name.conf
+EXTRA_DIST += tests/data/conf/parse-error.conf
+EXTRA_DIST += tests/data/conf/unknown-key.conf
+EXTRA_DIST += tests/data/conf/webhook-homeoffice.conf
+TESTS += tests/systemd-units.sh
+EXTRA_DIST += tests/systemd-units.sh
+# Fuzz targets, replayed over their corpora in make check; make fuzz runs
+# them under libFuzzer (tests/fuzz/run.sh).
+check_PROGRAMS += tests/fuzz/replay-report
+tests_fuzz_replay_report_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-report.c
+check_PROGRAMS += tests/fuzz/replay-envelope
+tests_fuzz_replay_envelope_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-envelope.c
+check_PROGRAMS += tests/fuzz/replay-conf
+tests_fuzz_replay_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-conf.c
+check_PROGRAMS += tests/fuzz/replay-signature
+tests_fuzz_replay_signature_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-signature.c
+TESTS += tests/fuzz-replay.sh
+EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
+fuzz: all
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
+.PHONY: fuzz
