@@ -639,6 +639,7 @@ ctl_enqueue (Ctl *ctl, char **args)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(Intake) intake = NULL;
+  g_autofree char *relay_url = NULL;
   int status;
 
   if (args[0] == NULL)
@@ -648,7 +649,10 @@ ctl_enqueue (Ctl *ctl, char **args)
     return status;
   if (!seal_init (&error))
     return ctl_error (CTL_EXIT_FAILURE, error);
-  intake = intake_new (ctl->store, ctl->partners, FALSE);
+  /* A kiosk that forwards through a gateway queues relay deliveries. */
+  relay_url = ctl->kiosk ? conf_get_string (ctl->conf, "kiosk", "relay_url", "", NULL)
+                         : NULL;
+  intake = intake_new (ctl->store, ctl->partners, relay_url && *relay_url);
   for (guint i = 0; args[i] != NULL; i++)
     if ((status = ctl_enqueue_one (ctl, intake, args[i])) != 0)
       return status;
