@@ -137,6 +137,31 @@ gateway_purge (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A listen address that cannot even be parsed is bad usage or a bad
+ * file (exit 2), unlike one that is taken (exit 1). */
+static gboolean
+gateway_check_listen (const Conf *conf, gboolean from_option,
+                      const char *listen_addr, GError **error)
+{
+  g_autofree char *host = NULL;
+  guint16 port;
+  g_autoptr(GError) local = NULL;
+
+  if (conf_parse_listen (listen_addr, &host, &port, &local))
+    return TRUE;
+  if (from_option)
+    g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID, "--listen: %s",
+                 local->message);
+  else
+    {
+      g_autofree char *where = conf_where (conf, "gateway", "listen");
+
+      g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID, "%s: %s", where,
+                   local->message);
+    }
+  return FALSE;
+}
+
 /* Loads the configuration (or the demo one) and decides the state
  * directory.  Errors here are configuration errors: exit 2. */
 static gboolean
@@ -210,7 +235,9 @@ gateway_run (GatewayOptions *options)
       || !(listen_addr = options->listen
                       ? g_strdup (options->listen)
                       : conf_get_string (gateway.conf, "gateway", "listen",
-                                         GATEWAY_DEFAULT_LISTEN, &error)))
+                                         GATEWAY_DEFAULT_LISTEN, &error))
+      || !gateway_check_listen (gateway.conf, options->listen != NULL,
+                                listen_addr, &error))
     {
       status = gateway_fail (2, error);
       goto out;

@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 51
+plan 53
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -169,6 +169,12 @@ check "--demo alone uses a temporary state directory" test -f "$demo_dir/gateway
 kill -TERM $demo_gw
 wait $demo_gw
 check "... and removes it at exit" test ! -e "$demo_dir"
+
+"$gateway" --config "$T/gateway.conf" --listen nonsense > "$T/listen.out" 2>&1
+check "--listen that does not parse: exit 2" test $? = 2
+printf '[gateway]\nstate_dir = %s\nlisten = 127.0.0.1:99999\n' "$T/state" > "$T/badlisten.conf"
+"$gateway" --config "$T/badlisten.conf" > "$T/listen.out" 2>&1
+check "listen key that does not parse: exit 2, names file:line" grep -q "badlisten.conf:3: \[gateway\] listen" "$T/listen.out"
 
 # Usage.
 check "--version" sh -c "'$gateway' --version | grep -q '^saferoute-gateway '"
