@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 
 #include "http.h"
+#include "report.h"
+#include "store.h"
 
 #define LIMIT 1024
 
@@ -252,6 +254,76 @@ test_listen_errors (void)
   soup_server_disconnect (first);
 }
 
+static void
+test_error_mapping (void)
+{
+  struct { GQuark domain; int code; guint status; } cases[] = {
+    { REPORT_ERROR, REPORT_ERROR_INVALID, 400 },
+    { REPORT_ERROR, REPORT_ERROR_TOO_LARGE, 413 },
+    { STORE_ERROR, STORE_ERROR_BUSY, 503 },
+    { STORE_ERROR, STORE_ERROR_NOT_FOUND, 404 },
+    { STORE_ERROR, STORE_ERROR_STATE, 409 },
+    { STORE_ERROR, STORE_ERROR_IO, 500 },
+    { G_IO_ERROR, G_IO_ERROR_FAILED, 500 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (cases[i].domain, cases[i].code, "x");
+
+      g_assert_cmpuint (http_status_for_error (error), ==, cases[i].status);
+    }
+}
+
+/* A 500 must not show its message (it may hold a path or an SQL error);
+ * a 503 tells the client when to come back. */
+static void
+error_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+               GHashTable *query, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (path, "/busy"))
+    error = g_error_new_literal (STORE_ERROR, STORE_ERROR_BUSY, "database is locked");
+  else if (g_str_equal (path, "/io"))
+    error = g_error_new_literal (STORE_ERROR, STORE_ERROR_IO, "/var/lib/secret/gateway.db: disk I/O error");
+  else
+    error = g_error_new_literal (REPORT_ERROR, REPORT_ERROR_INVALID, "category: unknown");
+  /* Server errors are logged (for the operator), client errors not. */
+  if (error->domain == STORE_ERROR)
+    g_test_expect_message ("saferoute", G_LOG_LEVEL_WARNING, "internal error: *");
+  http_reply_error (msg, error);
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_error_replies (Fixture *f, gconstpointer data)
+{
+  const char busy[] = "GET /busy HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  const char io[] = "GET /io HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  const char bad[] = "GET /bad HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  g_autofree char *reply = NULL;
+
+  soup_server_remove_handler (f->server, NULL);
+  soup_server_add_handler (f->server, NULL, error_handler, f, NULL);
+
+  reply = exchange (f, busy, strlen (busy));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 503"));
+  g_assert_nonnull (strstr (reply, "Retry-After: "));
+  g_assert_null (strstr (reply, "locked"));
+  g_clear_pointer (&reply, g_free);
+
+  reply = exchange (f, io, strlen (io));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 500"));
+  g_assert_null (strstr (reply, "secret"));
+  g_clear_pointer (&reply, g_free);
+
+  reply = exchange (f, bad, strlen (bad));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 400"));
+  g_assert_nonnull (strstr (reply, "category: unknown"));
+  g_assert_nonnull (strstr (reply, "X-Content-Type-Options: nosniff"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -272,5 +344,8 @@ main (int argc, char **argv)
   g_test_add ("/http/listen/backlog", Fixture, NULL, fixture_setup,
               test_backlog, fixture_teardown);
   g_test_add_func ("/http/listen/errors", test_listen_errors);
+  g_test_add_func ("/http/errors/mapping", test_error_mapping);
+  g_test_add ("/http/errors/replies", Fixture, NULL, fixture_setup,
+              test_error_replies, fixture_teardown);
   return g_test_run ();
 }
