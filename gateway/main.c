@@ -169,6 +169,8 @@ gateway_configure (Gateway *gateway, GatewayOptions *options, GError **error)
 {
   if (options->demo)
     {
+      if (options->config != NULL)
+        g_printerr (_("%s: --config is ignored with --demo\n"), g_get_prgname ());
       if (options->state_dir != NULL)
         gateway->state_dir = g_strdup (options->state_dir);
       else
