@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 53
+plan 55
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -117,6 +117,8 @@ check "ledger show finds the reference (any case)" sh -c "'$ctl' --config '$T/ga
 
 # Routing: wrong method, unknown path.
 check "wrong method: 405" test "$(curl_code -X POST "$base/healthz")" = 405
+check "405 says what is allowed" sh -c "curl -s -D - -o /dev/null -X POST '$base/healthz' | grep -qi '^Allow: GET, HEAD'"
+check "HEAD is served by GET: 200" test "$(curl_code -I "$base/healthz")" = 200
 check "unknown path: 404" test "$(curl_code "$base/no/such/path")" = 404
 curl_code "$base/metrics" >/dev/null
 check "metrics count the 401s" python3 -c "
