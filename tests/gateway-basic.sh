@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 55
+plan 61
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -114,6 +114,16 @@ curl_code -H "Authorization: Bearer $token" "$list" >/dev/null
 check "acked envelope is no longer listed" test "$(json 'len(d["envelopes"])')" = 0
 check "status: one delivered, none queued" test "$("$ctl" --config "$T/gateway.conf" --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["delivered"], d["queued"], d["active"])')" = "1 0 0"
 check "ledger show finds the reference (any case)" sh -c "'$ctl' --config '$T/gateway.conf' ledger show '$(echo "$ref" | tr 'A-Z' 'a-z')' | grep -q test-pull"
+
+# Operator actions on a second report: hold, retry, purge (held only).
+c="$ctl --config $T/gateway.conf"
+id2=$($c enqueue --fresh "$T/report.json" | awk '{print $4}')
+check "queue hold" sh -c "$c queue hold $id2 >/dev/null && $c --json queue show $id2 | grep -q '\"state\" : \"held\"'"
+check "queue list --state held shows it" sh -c "$c queue list --state held | grep -q '^$id2 '"
+check "queue retry puts it back in the queue" sh -c "$c queue retry $id2 >/dev/null && $c --json queue show $id2 | grep -q '\"state\" : \"queued\"'"
+check "queue purge refuses an undelivered, unheld delivery (exit 1)" sh -c "! $c queue purge $id2 >/dev/null 2>&1"
+check "hold then purge drops the envelope" sh -c "$c queue hold $id2 >/dev/null && $c queue purge $id2 >/dev/null && $c --json queue show $id2 | grep -q '\"envelope_stored\" : false'"
+check "queue list --state nonsense: exit 2" sh -c "$c queue list --state nonsense >/dev/null 2>&1; [ \$? = 2 ]"
 
 # Routing: wrong method, unknown path.
 check "wrong method: 405" test "$(curl_code -X POST "$base/healthz")" = 405
