@@ -22,7 +22,6 @@
 
 #define GATEWAY_DEFAULT_LISTEN "127.0.0.1:8081"
 #define GATEWAY_DEFAULT_MAX_BODY 131072
-#define GATEWAY_PURGE_INTERVAL_SECONDS 3600
 
 /* Keys this program reads; anything else in these groups is a warning
  * (probably a typo).  One per line: other endpoints add theirs. */
@@ -118,25 +117,6 @@ gateway_on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-gateway_purge (gpointer user_data)
-{
-  Gateway *gateway = user_data;
-  g_autoptr(GError) error = NULL;
-  gint64 purged;
-
-  purged = store_purge_delivered (gateway->store,
-                                  g_get_real_time () / G_USEC_PER_SEC,
-                                  gateway->forward_options.retention_seconds,
-                                  &error);
-  if (purged < 0)
-    g_warning ("retention purge failed: %s", error->message);
-  else if (purged > 0)
-    g_message ("retention: purged %" G_GINT64_FORMAT " delivered envelopes",
-               purged);
-  return G_SOURCE_CONTINUE;
-}
-
 /* A listen address that cannot even be parsed is bad usage or a bad
  * file (exit 2), unlike one that is taken (exit 1). */
 static gboolean
@@ -223,7 +203,7 @@ gateway_run (GatewayOptions *options)
   g_autofree char *listen_addr = NULL;
   g_autofree char *url = NULL;
   gint64 max_body = GATEWAY_DEFAULT_MAX_BODY;
-  guint sigterm, sigint, purge;
+  guint sigterm, sigint;
   int status = 0;
 
   forward_options_init (&gateway.forward_options);
@@ -289,15 +269,11 @@ gateway_run (GatewayOptions *options)
   loop = g_main_loop_new (NULL, FALSE);
   sigterm = g_unix_signal_add (SIGTERM, gateway_on_signal, loop);
   sigint = g_unix_signal_add (SIGINT, gateway_on_signal, loop);
-  gateway_purge (&gateway);
-  purge = g_timeout_add_seconds (GATEWAY_PURGE_INTERVAL_SECONDS,
-                                 gateway_purge, &gateway);
   g_message ("listening on %s, state in %s, %u partners%s", url,
              gateway.state_dir, partner_directory_size (gateway.partners),
              gateway.demo ? " (demo)" : "");
   g_main_loop_run (loop);
 
-  g_source_remove (purge);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   soup_server_disconnect (server);
