@@ -73,10 +73,15 @@ metrics_get (Gateway *gateway, SoupServerMessage *msg, const char *const *params
                    "# HELP saferoute_http_requests_total HTTP replies sent, by status code.\n"
                    "# TYPE saferoute_http_requests_total counter\n");
   for (guint code = 100; code < GATEWAY_HTTP_CODES; code++)
-    if (gateway->http_replies[code] > 0)
-      g_string_append_printf (out, "saferoute_http_requests_total{code=\"%u\"} %"
-                              G_GUINT64_FORMAT "\n", code,
-                              gateway->http_replies[code]);
+    {
+      /* Refused by the body limit before any handler: counted there. */
+      guint64 n = gateway->http_replies[code]
+                  + http_refused_count (gateway->server, code);
+
+      if (n > 0)
+        g_string_append_printf (out, "saferoute_http_requests_total{code=\"%u\"} %"
+                                G_GUINT64_FORMAT "\n", code, n);
+    }
 
   g_string_append_printf (out,
                           "# HELP saferoute_build_info Version of this gateway.\n"

@@ -192,9 +192,13 @@ http_base_url (SoupServer *server)
 
 #define HTTP_REFUSE_LINGER_SECONDS 2
 
+#define HTTP_LIMIT_KEY "saferoute-http-body-limit"
+
 typedef struct
 {
   goffset max_bytes;
+  guint64 too_large;        /* answered 413 */
+  guint64 length_required;  /* answered 411 */
 } BodyLimit;
 
 typedef struct
@@ -292,6 +296,7 @@ http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
 
   if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
     {
+      limit->length_required++;
       http_refuse (msg, SOUP_STATUS_LENGTH_REQUIRED,
                    "request body needs a Content-Length");
       return;
@@ -303,6 +308,7 @@ http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
         g_strdup_printf ("request body too large (limit %" G_GOFFSET_FORMAT
                          " bytes)", limit->max_bytes);
 
+      limit->too_large++;
       http_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
     }
 }
@@ -321,7 +327,26 @@ http_limit_body (SoupServer *server, goffset max_bytes)
   BodyLimit *limit = g_new0 (BodyLimit, 1);
 
   limit->max_bytes = max_bytes;
-  g_signal_connect_data (server, "request-started",
-                         G_CALLBACK (http_on_request_started), limit,
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
+  /* The server owns LIMIT; the signal handler borrows it. */
+  g_object_set_data_full (G_OBJECT (server), HTTP_LIMIT_KEY, limit, g_free);
+  g_signal_connect (server, "request-started",
+                    G_CALLBACK (http_on_request_started), limit);
+}
+
+guint64
+http_refused_count (SoupServer *server, guint status)
+{
+  BodyLimit *limit = g_object_get_data (G_OBJECT (server), HTTP_LIMIT_KEY);
+
+  if (limit == NULL)
+    return 0;
+  switch (status)
+    {
+    case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
+      return limit->too_large;
+    case SOUP_STATUS_LENGTH_REQUIRED:
+      return limit->length_required;
+    default:
+      return 0;
+    }
 }

@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 61
+plan 63
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -130,7 +130,10 @@ check "wrong method: 405" test "$(curl_code -X POST "$base/healthz")" = 405
 check "405 says what is allowed" sh -c "curl -s -D - -o /dev/null -X POST '$base/healthz' | grep -qi '^Allow: GET, HEAD'"
 check "HEAD is served by GET: 200" test "$(curl_code -I "$base/healthz")" = 200
 check "unknown path: 404" test "$(curl_code "$base/no/such/path")" = 404
+big=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Length: 10000000' -X POST "$base/api/v1/partner/envelopes/x/ack")
+check "a body over the limit: 413 (got $big)" test "$big" = 413
 curl_code "$base/metrics" >/dev/null
+check "metrics count the 413 too" grep -q '^saferoute_http_requests_total{code="413"} 1$' "$T/body"
 check "metrics count the 401s" python3 -c "
 import re,sys
 m = re.search(r'^saferoute_http_requests_total\{code=\"401\"\} (\d+)$', open('$T/body').read(), re.M)

@@ -166,6 +166,8 @@ test_large_length_refused_unread (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 413"));
   g_assert_nonnull (strstr (reply, "too large"));
   g_assert_cmpuint (f->handled, ==, 0);
+  g_assert_cmpuint (http_refused_count (f->server, 413), ==, 1);
+  g_assert_cmpuint (http_refused_count (f->server, 411), ==, 0);
 }
 
 static void
@@ -208,6 +210,7 @@ test_chunked_refused (Fixture *f, gconstpointer data)
 
   g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 411"));
   g_assert_cmpuint (f->handled, ==, 0);
+  g_assert_cmpuint (http_refused_count (f->server, 411), ==, 1);
 }
 
 static void
