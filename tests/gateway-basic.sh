@@ -10,7 +10,7 @@ gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 [ -f "$example" ] || skip_all "doc/examples/report.json has not landed"
-plan 63
+plan 66
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -114,6 +114,17 @@ curl_code -H "Authorization: Bearer $token" "$list" >/dev/null
 check "acked envelope is no longer listed" test "$(json 'len(d["envelopes"])')" = 0
 check "status: one delivered, none queued" test "$("$ctl" --config "$T/gateway.conf" --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["delivered"], d["queued"], d["active"])')" = "1 0 0"
 check "ledger show finds the reference (any case)" sh -c "'$ctl' --config '$T/gateway.conf' ledger show '$(echo "$ref" | tr 'A-Z' 'a-z')' | grep -q test-pull"
+
+check "ledger stats: counts by partner and state, no content" python3 -c "
+import json, subprocess, sys
+rows = json.loads(subprocess.run(['$ctl', '--config', '$T/gateway.conf', '--json', 'ledger', 'stats'], capture_output=True, text=True).stdout)
+ok = any(r['partner'] == 'test-pull' and r['state'] == 'delivered' and r['count'] == 1 for r in rows)
+sys.exit(0 if ok and 'Please text first' not in json.dumps(rows) else 1)"
+
+# --kiosk: the same commands on the kiosk's queue ([kiosk] state_dir, kiosk.db).
+printf '\n[kiosk]\nstate_dir = %s\n' "$T/kiosk" >> "$T/gateway.conf"
+check "--kiosk enqueue makes kiosk.db" sh -c "'$ctl' --config '$T/gateway.conf' --kiosk enqueue '$T/report.json' >/dev/null 2>&1 && test -f '$T/kiosk/kiosk.db'"
+check "--kiosk status counts the kiosk's queue" test "$("$ctl" --config "$T/gateway.conf" --kiosk --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')" = 1
 
 # Operator actions on a second report: hold, retry, purge (held only).
 c="$ctl --config $T/gateway.conf"
