@@ -1,4 +1,6 @@
 # doc/local.mk: man pages and guides.
+dist_man_MANS += doc/saferoute-gateway.8
+dist_man_MANS += doc/saferoutectl.8
 EXTRA_DIST += doc/examples/report.json
 EXTRA_DIST += doc/saferoute.conf.example
 # systemd units, with the install paths substituted.

@@ -9,6 +9,17 @@ dist_check_SCRIPTS += tests/po-check.sh
 TESTS += tests/po-check.sh
 # XFAIL until the pa ur ar so sq translations land: remove this line then.
 XFAIL_TESTS += tests/po-check.sh
+check_PROGRAMS += tests/test-http
+TESTS += tests/test-http
+TESTS += tests/gateway-basic.sh
+EXTRA_DIST += tests/gateway-basic.sh
+TESTS += tests/gateway-inbox.sh
+EXTRA_DIST += tests/gateway-inbox.sh
+TESTS += tests/crash.sh
+EXTRA_DIST += tests/crash.sh
+TESTS += tests/privacy.sh
+EXTRA_DIST += tests/privacy.sh
+EXTRA_DIST += tests/demo-pair.sh
 check_PROGRAMS += tests/test-forward
 TESTS += tests/test-forward
 check_PROGRAMS += tests/test-intake
