@@ -29,3 +29,13 @@ bench: bench-gateway-rss
 .PHONY: bench-gateway-rss
 bench-gateway-rss: all bench/bench-fill$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/bench-gateway-rss.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
+noinst_PROGRAMS += bench/bench-kiosk
+bench: bench-kiosk
+.PHONY: bench-kiosk
+bench-kiosk: bench/bench-kiosk$(EXEEXT)
+	SAFEROUTE_LOCALEDIR=$(abs_top_builddir)/locale ./bench/bench-kiosk$(EXEEXT) $(srcdir)/kiosk/assets
+EXTRA_DIST += bench/bench-kiosk-rss.sh
+bench: bench-kiosk-rss
+.PHONY: bench-kiosk-rss
+bench-kiosk-rss: kiosk/saferoute-kiosk$(EXEEXT)
+	top_builddir=. top_srcdir=$(srcdir) $(SHELL) $(srcdir)/bench/bench-kiosk-rss.sh
