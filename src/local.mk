@@ -5,3 +5,4 @@ src_libsaferoute_a_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"saferoute\"
 src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
+src_libsaferoute_a_SOURCES += src/sms.c src/sms.h

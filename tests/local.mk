@@ -3,3 +3,5 @@
 EXTRA_DIST += tests/lib.sh
 check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
+check_PROGRAMS += tests/test-sms
+TESTS += tests/test-sms
