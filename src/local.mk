@@ -6,3 +6,4 @@ src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/sms.c src/sms.h
+src_libsaferoute_a_SOURCES += src/convo.c src/convo.h
