@@ -7,3 +7,6 @@ src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/sms.c src/sms.h
 src_libsaferoute_a_SOURCES += src/convo.c src/convo.h
+src_libsaferoute_a_SOURCES += src/conf.c src/conf.h
+src_libsaferoute_a_SOURCES += src/partner.c src/partner.h
+src_libsaferoute_a_SOURCES += src/route.c src/route.h
