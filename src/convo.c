@@ -166,7 +166,7 @@ static const ConvoText texts[N_TEXTS + 1] = {
    * name in its own script. */
   [T_CHECK_LANGUAGE] = { "check-language", N_("- your language (%s), and that you wrote by text"), 1 },
   /* TRANSLATORS: the end of the check message. */
-  [T_CHECK_FOOT] = { "check-foot", N_("Nothing goes to the Home Office. Reply 1 to send, 2 to add more, BACK to change."), 2 },
+  [T_CHECK_FOOT] = { "check-foot", N_("Nothing goes to the Home Office. Reply 1 to send, 2 to add more, BACK to change."), 3 },
   /* TRANSLATORS: SMS, budget 6 segments.  The first %s is the group's
    * name, the second the reference code (e.g. K7QM-4XPA), the third a
    * web address (about 35 characters). */
@@ -771,6 +771,8 @@ ask_partner (Step *st)
       g_autofree char *number = isolate (st, helpline_for (st));
       g_autofree char *msg = textf (T_NO_PARTNER, number);
       reply_add (st, texts[T_NO_PARTNER].name, texts[T_NO_PARTNER].budget, msg);
+      /* Nobody to choose: the menu is where the person can go on. */
+      st->session->state = S_MENU;
       return;
     }
   body = g_string_new (text (T_PARTNER_ASK));
@@ -973,11 +975,6 @@ choose_category (Step *st, guint n)
 {
   set_string (&st->session->category, categories[n - 1].id);
   g_clear_pointer (&st->session->partner, g_free);
-  if (n_partners (st) == 0)
-    {
-      ask_partner (st); /* says who to call instead */
-      return S_MENU | STAY;
-    }
   return S_PARTNER;
 }
 
@@ -1364,6 +1361,13 @@ step_input (Step *st, const char *raw)
     {
       guint max = row->count (st);
 
+      if (max == 0)
+        {
+          /* Nothing left to choose from (the directory changed): the
+           * question itself says what to do instead. */
+          step_goto (st, st->session->state);
+          return;
+        }
       if (number >= 1 && number <= max)
         {
           step_goto (st, row->choose (st, number));

@@ -91,7 +91,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 
   f->dir = partner_directory_new ();
   /* Nobody takes hate crime, so that path ends at "no-partner". */
-  partner_directory_add (f->dir, make_partner ("safe-haven", "Safe Haven Women's Aid",
+  partner_directory_add (f->dir, make_partner ("safe-haven", "Safe Haven Women’s Aid",
                                                "domestic-abuse,honour-based-abuse,forced-marriage,fgm,sexual-violence,other",
                                                "en,ur,pa", PARTNER_POLICE_IF_YOU_AGREE),
                          &error);
@@ -511,6 +511,8 @@ test_partner_cards (Fixture *f, gconstpointer data)
   text = reply_text (r, 0);
   g_assert_nonnull (strstr (text, "1 Unseen Helpline"));
   g_assert_nonnull (strstr (text, "2 Safe Haven Women's Aid"));
+  /* The curly apostrophe in the configured name did not cost UCS-2. */
+  g_assert_cmpint (sms_encoding (text), ==, SMS_ENCODING_GSM7);
   expect_free (f, "3", "invalid");
   expect_free (f, "2", "contact");
 }
@@ -774,6 +776,36 @@ test_submit_failed (Fixture *f, gconstpointer data)
   g_assert_cmpstr (again->report->ref, !=, sent->report->ref);
 }
 
+/* The partner directory changes between two texts (a config reload):
+ * the session carries on with what is there now. */
+static void
+test_directory_changed (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PartnerDirectory) empty = partner_directory_new ();
+  ConvoConfig config = { .partners = empty, .public_url = "https://x.example" };
+  g_autoptr(ConvoEngine) other = convo_engine_new (&config);
+  ConvoEngine *mine = f->engine;
+
+  start_in (f, &langs[0]);
+  expect_free (f, "2", "category");
+  expect_free (f, "1", "partners");
+  f->engine = other;
+  expect_free (f, "1", "no-partner");
+  g_assert_cmpstr (convo_session_state (f->session), ==, "menu");
+  /* At the check, a partner that has gone is chosen again. */
+  f->engine = mine;
+  expect_free (f, "2", "category");
+  expect_free (f, "1", "partners");
+  expect_free (f, "1", "contact");
+  expect_free (f, "1", "police");
+  expect_free (f, "1", "message");
+  expect_free (f, "0", "check");
+  f->engine = other;
+  expect_free (f, "1", "no-partner");
+  g_assert_cmpstr (convo_session_state (f->session), ==, "menu");
+  f->engine = mine;
+}
+
 static void
 test_no_number (Fixture *f, gconstpointer data)
 {
@@ -886,6 +918,7 @@ main (int argc, char **argv)
   ADD ("/convo/timeout", test_timeout);
   ADD ("/convo/submit-failed", test_submit_failed);
   ADD ("/convo/no-number", test_no_number);
+  ADD ("/convo/directory-changed", test_directory_changed);
   ADD ("/convo/serialise", test_serialise);
   g_test_add_func ("/convo/text-budgets", test_text_budgets);
   return g_test_run ();
