@@ -51,7 +51,7 @@ typedef enum
   T_CONTACT_TRUSTED, T_CONTACT_TIMES, T_CONTACT_VOICEMAIL, T_CHECK_POLICE,
   T_POLICE_YES, T_POLICE_NO, T_CHECK_LANGUAGE, T_CHECK_FOOT, T_SENT,
   T_NOT_SENT, T_INVALID, T_EMPTY, T_TOO_LONG, T_STOPPED, T_DELETED,
-  T_ANY_TIME,
+  T_ANY_TIME, T_RATE_LIMITED, T_BUSY, T_DELIVERED,
   N_TEXTS
 } TextId;
 
@@ -188,6 +188,15 @@ static const ConvoText texts[N_TEXTS + 1] = {
   /* TRANSLATORS: what the person answered when asked when it is safe to
    * contact them, if they replied 0. */
   [T_ANY_TIME] = { "any-time", N_("any time"), 1 },
+  /* TRANSLATORS: SMS, budget 3 segments.  Sent when someone texts too
+   * often; it may be the first text a person gets, so nothing sensitive. */
+  [T_RATE_LIMITED] = { "rate-limited", N_("You are sending texts very fast. Please wait a few minutes, then try again. Urgent? Call 999."), 3 },
+  /* TRANSLATORS: SMS, budget 3 segments.  Sent when the service cannot
+   * answer; it may be the first text a person gets. */
+  [T_BUSY] = { "busy", N_("Sorry, we cannot answer just now. Please try again in a few minutes. Urgent? Call 999."), 3 },
+  /* TRANSLATORS: SMS, budget 3 segments.  %s is the reference code
+   * (e.g. K7QM-4XPA).  Sent only to a person who asked to be texted. */
+  [T_DELIVERED] = { "delivered", N_("Your report %s has reached the group you chose. They will contact you in the way you asked."), 3 },
   [N_TEXTS] = { NULL, NULL, 0 },
 };
 
@@ -1499,6 +1508,41 @@ convo_submit_failed (ConvoEngine *engine, ConvoSession *session,
   session->last_activity = now;
   step_use_lang (&st);
   reply_text (&st, T_NOT_SENT);
+  lang_use (previous);
+  return st.result;
+}
+
+ConvoResult *
+convo_notice (ConvoEngine *engine, const ConvoSession *session,
+              ConvoNotice notice, const char *ref)
+{
+  ConvoSession *s = (ConvoSession *) session;
+  Step st = { engine, s, NULL, 0, result_new () };
+  const char *previous = lang_current ();
+
+  g_return_val_if_fail (engine != NULL, st.result);
+  if (session != NULL && session->stopped)
+    return st.result;
+  lang_use (session && session->lang ? session->lang
+            : session && session->guess ? session->guess : "en");
+  switch (notice)
+    {
+    case CONVO_NOTICE_RATE_LIMITED:
+      reply_text (&st, T_RATE_LIMITED);
+      break;
+    case CONVO_NOTICE_BUSY:
+      reply_text (&st, T_BUSY);
+      break;
+    case CONVO_NOTICE_DELIVERED:
+    default:
+      {
+        g_autofree char *code = isolate (&st, ref ? ref : "");
+        g_autofree char *body = textf (T_DELIVERED, code);
+        reply_add (&st, texts[T_DELIVERED].name, texts[T_DELIVERED].budget,
+                   body);
+      }
+      break;
+    }
   lang_use (previous);
   return st.result;
 }

@@ -121,6 +121,22 @@ ConvoResult  *convo_submit_failed     (ConvoEngine       *engine,
                                        gint64             now);
 void          convo_result_free       (ConvoResult       *result);
 
+/* Texts the gateway sends outside a step, in SESSION's language (English
+ * when SESSION is NULL or has none), within their budgets, and none at
+ * all to a stopped session.  DELIVERED takes the reference code and is
+ * for a person who asked to be texted; the others are discreet enough to
+ * be a stranger's first reply. */
+typedef enum
+{
+  CONVO_NOTICE_RATE_LIMITED,  /* this sender is over the rate limit */
+  CONVO_NOTICE_BUSY,          /* the gateway cannot take texts just now */
+  CONVO_NOTICE_DELIVERED,     /* the report REF reached the partner */
+} ConvoNotice;
+ConvoResult  *convo_notice            (ConvoEngine        *engine,
+                                       const ConvoSession *session,
+                                       ConvoNotice         notice,
+                                       const char         *ref);
+
 /* Every fixed reply text (English msgid) with its budget in segments, so
  * tests can check each catalog: NULL-terminated by msgid. */
 typedef struct

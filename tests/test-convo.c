@@ -863,6 +863,37 @@ test_serialise (Fixture *f, gconstpointer data)
   assert_lying ("xx", "menu");
 }
 
+static void
+test_notices (Fixture *f, gconstpointer data)
+{
+  g_autoptr(ConvoResult) busy = convo_notice (f->engine, NULL, CONVO_NOTICE_BUSY, NULL);
+  g_autoptr(ConvoResult) fast = NULL;
+  g_autoptr(ConvoResult) done = NULL;
+  g_autoptr(ConvoResult) stopped = NULL;
+  g_autoptr(ConvoResult) r = NULL;
+
+  g_assert_cmpuint (busy->replies->len, ==, 1);
+  start_in (f, &langs[0]);
+  fast = convo_notice (f->engine, f->session, CONVO_NOTICE_RATE_LIMITED, NULL);
+  g_assert_cmpstr (((ConvoReply *) g_ptr_array_index (fast->replies, 0))->name,
+                   ==, "rate-limited");
+  /* Both may reach a stranger: nothing sensitive. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const ConvoResult *n = i ? fast : busy;
+      g_autofree char *folded = g_utf8_casefold (reply_text (n, 0), -1);
+      for (guint k = 0; sensitive[k]; k++)
+        g_assert_null (strstr (folded, sensitive[k]));
+    }
+  done = convo_notice (f->engine, f->session, CONVO_NOTICE_DELIVERED, "K7QM-4XPA");
+  g_assert_nonnull (strstr (reply_text (done, 0), "K7QM-4XPA"));
+  g_assert_cmpuint (sms_segments (reply_text (done, 0)), <=, 3);
+  /* Nothing, ever, to a stopped sender. */
+  r = expect (f, "STOP", "stopped");
+  stopped = convo_notice (f->engine, f->session, CONVO_NOTICE_DELIVERED, "K7QM-4XPA");
+  g_assert_cmpuint (stopped->replies->len, ==, 0);
+}
+
 /* Every fixed text, in every language, within its budget on its own. */
 static void
 test_text_budgets (void)
@@ -920,6 +951,7 @@ main (int argc, char **argv)
   ADD ("/convo/no-number", test_no_number);
   ADD ("/convo/directory-changed", test_directory_changed);
   ADD ("/convo/serialise", test_serialise);
+  ADD ("/convo/notices", test_notices);
   g_test_add_func ("/convo/text-budgets", test_text_budgets);
   return g_test_run ();
 }
