@@ -294,6 +294,7 @@ static const struct
 
 typedef enum
 {
+  /* In the order of the questions: session_check_draft relies on it. */
   S_NEW, S_LANG, S_MENU, S_CATEGORY, S_PARTNER, S_CONTACT, S_TIMES,
   S_VOICEMAIL, S_TRUSTED, S_POLICE, S_MESSAGE, S_CHECK, S_MORE,
   N_STATES
@@ -1650,6 +1651,30 @@ session_set_lang (char **field, const char *value, GError **error)
   return TRUE;
 }
 
+/* Each question needs the answers before it: a stored session that skips
+ * one would build a report from holes. */
+static gboolean
+session_check_draft (const ConvoSession *s, GError **error)
+{
+  gboolean contact_known = FALSE;
+
+  for (gsize i = 0; s->contact && i < G_N_ELEMENTS (contact_methods); i++)
+    contact_known |= g_str_equal (s->contact, contact_methods[i]);
+  if (s->state > S_LANG && s->lang == NULL)
+    return session_corrupt (error, "no language");
+  if (s->category != NULL && !report_is_category (s->category))
+    return session_corrupt (error, "unknown category");
+  if (s->contact != NULL && !contact_known)
+    return session_corrupt (error, "unknown contact method");
+  if (s->state > S_CATEGORY && s->category == NULL)
+    return session_corrupt (error, "no category");
+  if (s->state > S_PARTNER && s->partner == NULL)
+    return session_corrupt (error, "no partner");
+  if (s->state > S_CONTACT && s->contact == NULL)
+    return session_corrupt (error, "no contact method");
+  return TRUE;
+}
+
 ConvoSession *
 convo_session_from_bytes (GBytes *bytes, GError **error)
 {
@@ -1721,11 +1746,7 @@ convo_session_from_bytes (GBytes *bytes, GError **error)
         s->police = g_str_equal (value, "1");
       /* Unknown keys: a newer writer; ignore. */
     }
-  /* A session in the middle of the report flow needs its language. */
-  if (s->state > S_LANG && s->lang == NULL)
-    {
-      session_corrupt (error, "no language");
-      return NULL;
-    }
+  if (!session_check_draft (s, error))
+    return NULL;
   return g_steal_pointer (&s);
 }

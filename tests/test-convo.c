@@ -861,6 +861,7 @@ test_serialise (Fixture *f, gconstpointer data)
   /* Well-formed but lying: an unknown state or language. */
   assert_lying ("en", "flying");
   assert_lying ("xx", "menu");
+  assert_lying ("en", "check");   /* a check with no answers before it */
 }
 
 static void
