@@ -334,6 +334,53 @@ test_isolate (void)
   g_assert_cmpint (sms_encoding (rtl), ==, SMS_ENCODING_UCS2);
 }
 
+/* Random texts from a mix of scripts: every part fits, no text is lost
+ * (but the whitespace at breaks), and normalising twice changes nothing. */
+static void
+test_split_random (void)
+{
+  static const char *const pieces[] = {
+    "word", "a", "sentence.", "ਪੰਜਾਬੀ", "اردو", "ë", "€", "😀", "[x]",
+    " ", " ", " ", "\n", "\n\n", "’", "…", SMS_LRI "+44 7700 900123" SMS_PDI,
+    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+  };
+
+  for (int round = 0; round < 300; round++)
+    {
+      GString *text = g_string_new (NULL);
+      guint n = (guint) g_test_rand_int_range (1, 200);
+      guint max_segments = (guint) g_test_rand_int_range (1, 4);
+      g_autofree char *norm = NULL;
+      g_autofree char *again = NULL;
+      g_autofree char *want = NULL;
+      g_autofree char *got = NULL;
+      g_auto(GStrv) parts = NULL;
+      gboolean truncated = TRUE;
+
+      for (guint i = 0; i < n; i++)
+        g_string_append (text, pieces[g_test_rand_int_range (0, G_N_ELEMENTS (pieces))]);
+      norm = sms_normalize (text->str);
+      again = sms_normalize (norm);
+      g_assert_cmpstr (norm, ==, again);
+      parts = sms_split (norm, max_segments, 1000, &truncated);
+      g_assert_false (truncated);
+      for (guint i = 0; parts[i]; i++)
+        {
+          g_assert_cmpuint (sms_segments (parts[i]), <=, max_segments);
+          g_assert_true (g_utf8_validate (parts[i], -1, NULL));
+        }
+      /* Nothing lost: the texts agree once whitespace is taken out. */
+      {
+        g_autoptr(GRegex) space = g_regex_new ("\\s+", 0, 0, NULL);
+        g_autofree char *joined = g_strjoinv ("", parts);
+        want = g_regex_replace_literal (space, norm, -1, 0, "", 0, NULL);
+        got = g_regex_replace_literal (space, joined, -1, 0, "", 0, NULL);
+      }
+      g_assert_cmpstr (got, ==, want);
+      g_string_free (text, TRUE);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -347,5 +394,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sms/split-isolates", test_split_isolates);
   g_test_add_func ("/sms/split-truncates", test_split_truncates);
   g_test_add_func ("/sms/isolate", test_isolate);
+  g_test_add_func ("/sms/split-random", test_split_random);
   return g_test_run ();
 }
