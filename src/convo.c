@@ -183,8 +183,9 @@ static const ConvoText texts[N_TEXTS + 1] = {
   /* TRANSLATORS: SMS, budget 2 segments.  The reply to STOP: the last
    * text the person gets.  START is the keyword in your language. */
   [T_STOPPED] = { "stopped", N_("You will get no more texts from us. Text START to begin again."), 2 },
-  /* TRANSLATORS: SMS, budget 3 segments.  The reply to DELETE. */
-  [T_DELETED] = { "deleted", N_("Done: this chat is erased on our side. You may want to delete these texts on your phone too."), 3 },
+  /* TRANSLATORS: SMS, budget 4 segments.  The reply to DELETE.  Honest:
+   * we erase our copy; the phone company's records are not ours. */
+  [T_DELETED] = { "deleted", N_("Done: we have erased this chat. Your phone company may still keep a record. You may want to delete these texts on your phone too."), 4 },
   /* TRANSLATORS: what the person answered when asked when it is safe to
    * contact them, if they replied 0. */
   [T_ANY_TIME] = { "any-time", N_("any time"), 1 },
