@@ -88,3 +88,5 @@ dist_check_SCRIPTS += tests/kiosk-offline.sh
 TESTS += tests/kiosk-offline.sh
 dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
+check_PROGRAMS += tests/test-convo
+TESTS += tests/test-convo
