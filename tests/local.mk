@@ -60,3 +60,14 @@ EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
 fuzz: all
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
 .PHONY: fuzz
+# make check-valgrind: every GTest program under memcheck (tests/valgrind.sh).
+EXTRA_DIST += tests/valgrind.sh tests/valgrind.supp
+check-valgrind: $(check_PROGRAMS)
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/valgrind.sh
+.PHONY: check-valgrind
+clean-local: clean-valgrind-logs
+clean-valgrind-logs:
+	-rm -rf tests/valgrind-logs
+.PHONY: clean-valgrind-logs
+TESTS += tests/no-secrets-in-logs.sh
+EXTRA_DIST += tests/no-secrets-in-logs.sh
