@@ -71,3 +71,5 @@ clean-valgrind-logs:
 .PHONY: clean-valgrind-logs
 TESTS += tests/no-secrets-in-logs.sh
 EXTRA_DIST += tests/no-secrets-in-logs.sh
+TESTS += tests/soak.sh
+EXTRA_DIST += tests/soak.sh tests/fault-proxy.py
