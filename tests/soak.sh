@@ -203,7 +203,7 @@ PY
 # Each reference (up to 50 of them) has exactly one ledger entry, delivered.
 mkdir -p "$T/ledger"
 head -n 50 "$T/sent" > "$T/sample"
-while read -r ref id; do
+while read -r ref _; do
   "$ctl" $conf --json ledger show "$ref" > "$T/ledger/$ref.json" 2>/dev/null
 done < "$T/sample"
 check "ledger show: one delivered entry per reference, with its delivery id" \
