@@ -26,7 +26,7 @@ if ! command -v "$VALGRIND" >/dev/null 2>&1; then
   exit 77
 fi
 
-# run_one PROGRAM: one test program under memcheck; writes NAME.result.
+# run_one PROGRAM: one test program under memcheck; writes NAME.result.log.
 run_one () {
   p=$1
   name=$(basename "$p")
@@ -58,8 +58,8 @@ run_one () {
       grep -E '^==[0-9]+== (ERROR SUMMARY|    (definitely|indirectly) lost)' "$log" | sed 's/^/  /'
       grep -E '^not ok' "$out" | sed 's/^/  /'
     fi
-  } > "$VALGRIND_LOG_DIR/$name.result.tmp"
-  mv "$VALGRIND_LOG_DIR/$name.result.tmp" "$VALGRIND_LOG_DIR/$name.result"
+  } > "$VALGRIND_LOG_DIR/$name.result.tmp.log"
+  mv "$VALGRIND_LOG_DIR/$name.result.tmp.log" "$VALGRIND_LOG_DIR/$name.result.log"
 }
 SHELL_FOR_ONE=${SHELL_FOR_ONE:-sh}
 if [ "${1:-}" = --one ]; then
@@ -83,11 +83,11 @@ fi
 
 mkdir -p "$VALGRIND_LOG_DIR"
 # Most of a unit test's time under memcheck is spent waiting on its own
-# timers and servers, so the programs run side by side: VALGRIND_JOBS at
-# once (default: the number of CPUs).  Each writes NAME.result; the
-# summary below reads them in order.
+# timers and servers, so the programs can run side by side: VALGRIND_JOBS
+# at once (default 1: on a loaded machine some tests' timing suffers).
+# Each writes NAME.result.log; the summary below reads them in order.
 : "${VALGRIND_JOBS:=1}"
-for p in $programs; do rm -f "$VALGRIND_LOG_DIR/$(basename "$p").result"; done
+for p in $programs; do rm -f "$VALGRIND_LOG_DIR/$(basename "$p").result.log"; done
 # shellcheck disable=SC2086
 printf '%s\n' $programs | xargs -P "$VALGRIND_JOBS" -n 1 "$SHELL_FOR_ONE" "$0" --one
 
@@ -95,12 +95,12 @@ status=0
 failed=""
 for p in $programs; do
   name=$(basename "$p")
-  if [ -f "$VALGRIND_LOG_DIR/$name.result" ]; then
-    cat "$VALGRIND_LOG_DIR/$name.result"
+  if [ -f "$VALGRIND_LOG_DIR/$name.result.log" ]; then
+    cat "$VALGRIND_LOG_DIR/$name.result.log"
   else
     echo "FAIL: $name (did not run)"
   fi
-  if ! grep -q '^PASS' "$VALGRIND_LOG_DIR/$name.result" 2>/dev/null; then
+  if ! grep -q '^PASS' "$VALGRIND_LOG_DIR/$name.result.log" 2>/dev/null; then
     failed="$failed $name"
     status=1
   fi
