@@ -66,6 +66,10 @@ needles=$T/needles
   printf '%s\n' "$phone1" "$phone2" | tr -d ' '
   digits_only "$phone1"; echo
   digits_only "$phone2"; echo
+  # Each number in the other spelling a normaliser could produce
+  # (national 07700..., international 447700...).
+  echo "07700900$d1"
+  echo "447700900$d2"
   # The message texts without their random tails, in case only a prefix
   # is logged.
   printf '%s\n' "He keeps my passport" "میرا شوہر مجھے" "Sa aan u baxo"
