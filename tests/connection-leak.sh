@@ -49,20 +49,21 @@ no_leak () {
   fi
 }
 
-port=$(free_port)
-"$inbox" --demo --state-dir "$T/inbox" --listen "127.0.0.1:$port" > "$T/inbox.log" 2>&1 &
-pid=$!
-track $pid
-wait_for_http "http://127.0.0.1:$port/" || bail "inbox did not start: $(cat "$T/inbox.log")"
-no_leak saferoute-inbox "$pid" "$port"
+# serve NAME URL-PATH PROGRAM ARGS...: starts a server on a free port and
+# checks it for the leak.
+serve () {
+  _name=$1 _path=$2; shift 2
+  _port=$(free_port)
+  "$@" --listen "127.0.0.1:$_port" > "$T/$_name.log" 2>&1 &
+  _server=$!
+  track $_server
+  wait_for_http "http://127.0.0.1:$_port$_path" || bail "$_name did not start: $(cat "$T/$_name.log")"
+  no_leak "$_name" "$_server" "$_port"
+}
 
+serve saferoute-inbox / "$inbox" --demo --state-dir "$T/inbox"
 if [ -x "$gateway" ]; then
-  gport=$(free_port)
-  "$gateway" --demo --state-dir "$T/gateway" --listen "127.0.0.1:$gport" > "$T/gateway.log" 2>&1 &
-  gpid=$!
-  track $gpid
-  wait_for_http "http://127.0.0.1:$gport/healthz" || bail "gateway did not start: $(cat "$T/gateway.log")"
-  no_leak saferoute-gateway "$gpid" "$gport"
+  serve saferoute-gateway /healthz "$gateway" --demo --state-dir "$T/gateway"
 else
   ok "saferoute-gateway closes the connections its clients closed # SKIP gateway not built yet"
 fi
