@@ -2,9 +2,6 @@
 # gateway against the real demo inbox.  Sets gateway, inbox, ctl, dir,
 # inbox_url, gw_port and demo (saferoutectl/gateway options for this
 # pair); skips when the inbox or the example report has not landed.
-# configure's python3 (Debian's) starts in a tenth of the time of a
-# pyenv shim, and these tests start dozens.
-if [ -n "${PYTHON3:-}" ]; then PATH=$(dirname "$PYTHON3"):$PATH; export PATH; fi
 need curl python3
 gateway=$top_builddir/gateway/saferoute-gateway
 inbox=$top_builddir/partner/saferoute-inbox

@@ -5,9 +5,6 @@
 # -> ack, status counts, the ledger, and configuration errors (exit 2,
 # message naming file:line: [group] key).
 . "${top_srcdir:-.}/tests/lib.sh"
-# configure's python3 (Debian's) starts in a tenth of the time of a
-# pyenv shim, and these tests start dozens.
-if [ -n "${PYTHON3:-}" ]; then PATH=$(dirname "$PYTHON3"):$PATH; export PATH; fi
 need curl python3
 gateway=$top_builddir/gateway/saferoute-gateway
 ctl=$top_builddir/ctl/saferoutectl
