@@ -97,3 +97,5 @@ dist_check_SCRIPTS += tests/kiosk-offline.sh
 TESTS += tests/kiosk-offline.sh
 dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
+dist_check_SCRIPTS += tests/gateway-web.sh
+TESTS += tests/gateway-web.sh
