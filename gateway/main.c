@@ -328,7 +328,10 @@ main (int argc, char **argv)
       N_("URL") },
     { "allow-missing-translations", 0, 0, G_OPTION_ARG_NONE,
       &options.allow_missing,
-      N_("Development only: start even when a language's catalog is missing or untranslated (that language shows English)"),
+      /* Not translated: a developer's switch, and new strings would
+       * only wait for translators. */
+      "Development only: start even when a language's catalog is missing "
+      "or untranslated (that language shows English)",
       NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
@@ -372,8 +375,9 @@ main (int argc, char **argv)
   if (!lang_init (NULL, &error))
     {
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);
-      g_printerr (_("%s: refusing to start rather than show English to someone who chose another language\n"),
-                  g_get_prgname ());
+      /* Not translated: the catalogs are what is missing. */
+      g_printerr ("%s: refusing to start rather than show English to "
+                  "someone who chose another language\n", g_get_prgname ());
       gateway_options_clear (&options);
       return 2;
     }
