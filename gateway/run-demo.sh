@@ -27,12 +27,13 @@ stop () {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-# wait_for URL NAME: poll until it answers, for up to 20 s.
+# wait_for URL NAME [PID]: poll until it answers, for up to 20 s, or
+# until PID has exited.
 wait_for () {
   i=0
   until curl -s -o /dev/null "$1"; do
     i=$((i + 1))
-    if [ "$i" -gt 200 ]; then
+    if [ "$i" -gt 200 ] || { [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; }; then
       echo "make run: $2 did not start (if it names a catalog: make run RUN_FLAGS=--allow-missing-translations)" >&2
       exit 1
     fi
@@ -45,14 +46,16 @@ pids="$pids $!"
 # The inbox makes the demo partner's keys; the gateway then reads them.
 wait_for http://127.0.0.1:8082/ "the demo inbox"
 gateway/saferoute-gateway --demo --state-dir "$dir" $run_flags &
-pids="$pids $!"
+gateway=$!
+pids="$pids $gateway"
 # The kiosk: same state directory (the demo partner's keys), its own
 # queue (kiosk.db), forwarding to the same demo inbox.
 kiosk/saferoute-kiosk --demo --state-dir "$dir" $run_flags >/dev/null &
-pids="$pids $!"
+kiosk=$!
+pids="$pids $kiosk"
 
-wait_for http://127.0.0.1:8081/healthz "the gateway"
-wait_for http://127.0.0.1:8080/healthz "the kiosk"
+wait_for http://127.0.0.1:8081/healthz "the gateway" $gateway
+wait_for http://127.0.0.1:8080/healthz "the kiosk" $kiosk
 
 example=doc/examples/report.json
 [ -f "$example" ] || example="$srcdir/doc/examples/report.json"

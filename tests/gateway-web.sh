@@ -8,7 +8,7 @@
 # body limit, and the refusal to start without the catalogs.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/demo-pair.sh"
-plan 43
+plan 45
 
 export SAFEROUTE_KIOSK_ASSETS="$top_srcdir/kiosk/assets"
 start_inbox
@@ -141,7 +141,8 @@ cat > "$T/https.conf" <<CONF
 listen = 127.0.0.1:$port2
 state_dir = $T/state2
 public_url = https://report.example.org
-web_idle_timeout = 30m
+web_idle_timeout = 3s
+web_idle_warning = 1s
 
 [partner pull]
 name = Pull Support
@@ -158,7 +159,15 @@ wait_for_http "http://127.0.0.1:$port2/healthz" || bail "gateway did not start: 
 curl -s -D "$T/h" -o /dev/null "http://127.0.0.1:$port2/en/report"
 check "public_url https: the cookie is Secure" sh -c "tr -d '\r' <'$T/h' | grep -i '^Set-Cookie: saferoute_session=' | grep -q 'SameSite=Strict; Secure'"
 check "web_idle_timeout is a known key" sh -c "! grep -q 'web_idle_timeout' '$T/https.log'"
-sed 's/^web_idle_timeout.*/web_idle_warning = 2h/' "$T/https.conf" > "$T/badidle.conf"
+# The idle wipe, on the server, with no request (the phone may be gone).
+sid=$(tr -d '\r' <"$T/h" | sed -n 's/^Set-Cookie: saferoute_session=\([0-9a-f]*\);.*/\1/Ip')
+curl -s -H "Cookie: saferoute_session=$sid" -o "$T/b" "http://127.0.0.1:$port2/en/report"
+curl -s -H "Cookie: saferoute_session=$sid" -o /dev/null -d "csrf=$(csrf)" -d step=category -d category=fgm "http://127.0.0.1:$port2/en/report"
+curl -s -H "Cookie: saferoute_session=$sid" -o "$T/b" "http://127.0.0.1:$port2/en/report"
+check "an answer kept in the session" grep -q 'name="step" value="partner"' "$T/b"
+idle_gone () { [ "$(curl -s -H "Cookie: saferoute_session=$sid" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/en/idle")" = 303 ]; }
+check "web_idle_timeout: the session is wiped on the server" wait_until 15 idle_gone
+sed -e '/^web_idle_/d' -e 's/^public_url.*/&\nweb_idle_warning = 2h/' "$T/https.conf" > "$T/badidle.conf"
 "$gateway" --config "$T/badidle.conf" > "$T/badidle.out" 2>&1; s=$?
 check "web_idle_warning longer than the timeout: exit 2, naming the key" sh -c "[ $s = 2 ] && grep -q 'web_idle_warning' '$T/badidle.out'"
 mkdir -p "$T/empty"
