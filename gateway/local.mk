@@ -9,3 +9,8 @@ gateway_saferoute_gateway_SOURCES += gateway/api-partner.c
 EXTRA_DIST += gateway/run-demo.sh
 run: all
 	@$(SHELL) $(srcdir)/gateway/run-demo.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
+gateway_saferoute_gateway_SOURCES += gateway/web.c
+# The web wizard is the kiosk's pages (DESIGN.md): the same files, built in.
+gateway_saferoute_gateway_CPPFLAGS += -I$(top_srcdir)/kiosk
+gateway_saferoute_gateway_SOURCES += kiosk/kiosk.h kiosk/server.c kiosk/session.c kiosk/session.h kiosk/front.c
+gateway_saferoute_gateway_SOURCES += kiosk/page-start.c kiosk/page-report.c kiosk/page-exit.c kiosk/assets.c

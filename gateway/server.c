@@ -24,6 +24,22 @@ static const GatewayRoute gateway_routes[] = {
   { "GET",  "/metrics",                        metrics_get },
   { "GET",  "/api/v1/partner/envelopes",       api_partner_list },
   { "POST", "/api/v1/partner/envelopes/*/ack", api_partner_ack },
+  { "GET",  "/",                               web_page },
+  { "GET",  "/report",                         web_page },
+  { "POST", "/report",                         web_page },
+  { "GET",  "/*/",                             web_page },
+  { "GET",  "/*/report",                       web_page },
+  { "POST", "/*/report",                       web_page },
+  { "GET",  "/*/explain/*",                    web_page },
+  { "GET",  "/*/idle",                         web_page },
+  { "GET",  "/exit",                           web_page },
+  { "POST", "/exit",                           web_page },
+  { "GET",  "/timeout",                        web_page },
+  { "POST", "/done",                           web_page },
+  { "POST", "/keepalive",                      web_page },
+  { "POST", "/text-size",                      web_page },
+  { "GET",  "/assets/*",                       web_page },
+  { "GET",  "/assets/fonts/*",                 web_page },
 };
 
 #define GATEWAY_MAX_PARAMS 4

@@ -99,6 +99,13 @@ dist_check_SCRIPTS += tests/kiosk-offline.sh
 TESTS += tests/kiosk-offline.sh
 dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
+dist_check_SCRIPTS += tests/gateway-web.sh
+TESTS += tests/gateway-web.sh
+EXTRA_DIST += tests/browser/lib.mjs
+EXTRA_DIST += tests/browser-env.sh
+dist_check_SCRIPTS += tests/gateway-web-browser.sh
+TESTS += tests/gateway-web-browser.sh
+EXTRA_DIST += tests/browser/gateway-web.mjs
 check_PROGRAMS += tests/test-convo
 TESTS += tests/test-convo
 # make check-valgrind: every GTest program under memcheck (tests/valgrind.sh).
