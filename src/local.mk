@@ -8,3 +8,4 @@ src_libsaferoute_a_SOURCES += src/http.c src/http.h
 src_libsaferoute_a_SOURCES += src/conf.c src/conf.h
 src_libsaferoute_a_SOURCES += src/partner.c src/partner.h
 src_libsaferoute_a_SOURCES += src/route.c src/route.h
+src_libsaferoute_a_SOURCES += src/twilio.c src/twilio.h

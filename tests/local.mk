@@ -20,3 +20,5 @@ EXTRA_DIST += tests/data/conf/unknown-key.conf
 EXTRA_DIST += tests/data/conf/webhook-homeoffice.conf
 TESTS += tests/systemd-units.sh
 EXTRA_DIST += tests/systemd-units.sh
+check_PROGRAMS += tests/test-twilio
+TESTS += tests/test-twilio
