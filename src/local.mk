@@ -9,3 +9,4 @@ src_libsaferoute_a_SOURCES += src/conf.c src/conf.h
 src_libsaferoute_a_SOURCES += src/partner.c src/partner.h
 src_libsaferoute_a_SOURCES += src/route.c src/route.h
 src_libsaferoute_a_SOURCES += src/twilio.c src/twilio.h
+src_libsaferoute_a_SOURCES += src/ratelimit.c src/ratelimit.h

@@ -22,3 +22,5 @@ TESTS += tests/systemd-units.sh
 EXTRA_DIST += tests/systemd-units.sh
 check_PROGRAMS += tests/test-twilio
 TESTS += tests/test-twilio
+check_PROGRAMS += tests/test-ratelimit
+TESTS += tests/test-ratelimit
