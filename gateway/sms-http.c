@@ -1,0 +1,113 @@
+/* sms-http: helpers shared by the SMS provider endpoints (see sms-http.h).
+ * They reply and return FALSE/NULL on refusal, so each handler stays a
+ * straight line: parse, check, call the desk, reply. */
+#include "config.h"
+
+#include <string.h>
+
+#include "http.h"
+#include "signature.h"
+#include "sms-http.h"
+
+const char *
+sms_http_body (Gateway *gateway, SoupServerMessage *msg, gsize *length)
+{
+  const char *body;
+
+  if (gateway->sms == NULL)
+    {
+      http_reply_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "SMS is not enabled");
+      return NULL;
+    }
+  body = http_body (msg, length);
+  if (*length > SMS_HTTP_BODY_MAX)
+    {
+      http_reply_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                       "an SMS webhook body is at most 16384 bytes");
+      return NULL;
+    }
+  return body;
+}
+
+void
+sms_http_error (SoupServerMessage *msg, const GError *error)
+{
+  if (error->domain == SMSDESK_ERROR)
+    {
+      http_reply_text (msg, SOUP_STATUS_BAD_REQUEST, error->message);
+      return;
+    }
+  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)
+      || g_error_matches (error, STORE_ERROR, STORE_ERROR_IO))
+    {
+      /* Nothing was promised: the provider retries, and the message id
+       * makes the retry safe. */
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", "5");
+      http_reply_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                       "busy, try again");
+      return;
+    }
+  http_reply_error (msg, error);
+}
+
+gboolean
+sms_http_from_loopback (SoupServerMessage *msg)
+{
+  GSocketAddress *address = soup_server_message_get_remote_address (msg);
+
+  return G_IS_INET_SOCKET_ADDRESS (address)
+         && g_inet_address_get_is_loopback (
+              g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
+gboolean
+sms_http_authorize (SoupServerMessage *msg, const char *secret)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *given = signature_bearer_token (
+    soup_message_headers_get_one (headers, "Authorization"));
+  g_autofree char *query_secret = NULL;
+
+  if (secret == NULL || *secret == '\0')
+    {
+      if (sms_http_from_loopback (msg))
+        return TRUE;
+      http_reply_text (msg, SOUP_STATUS_FORBIDDEN,
+                       "no secret configured: only local peers may post");
+      return FALSE;
+    }
+  if (given == NULL)
+    {
+      query_secret = gateway_query_param (msg, "secret");
+      given = query_secret;
+    }
+  if (given == NULL)
+    {
+      http_reply_text (msg, SOUP_STATUS_UNAUTHORIZED, "missing secret");
+      return FALSE;
+    }
+  if (!signature_equal (given, secret))
+    {
+      http_reply_text (msg, SOUP_STATUS_FORBIDDEN, "wrong secret");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+sms_http_join (char **replies)
+{
+  return g_strjoinv ("\n\n", replies);
+}
+
+void
+sms_http_reply (SoupServerMessage *msg, const char *content_type, char *body)
+{
+  gsize length = strlen (body);
+
+  http_secure_headers (msg);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_TAKE,
+                                    body, length);
+}
