@@ -11,3 +11,4 @@ doc/systemd/saferoute-gateway.service: doc/systemd/saferoute-gateway.service.in 
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
 doc/systemd/saferoute-inbox.service: doc/systemd/saferoute-inbox.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
+EXTRA_DIST += doc/kannel.conf.example

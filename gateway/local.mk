@@ -1,1 +1,2 @@
 # gateway/local.mk: see Makefile.am.
+EXTRA_DIST += tools/sms-sim

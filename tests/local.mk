@@ -24,3 +24,7 @@ check_PROGRAMS += tests/test-twilio
 TESTS += tests/test-twilio
 check_PROGRAMS += tests/test-ratelimit
 TESTS += tests/test-ratelimit
+TESTS += tests/sms-kannel.sh
+EXTRA_DIST += tests/sms-kannel.sh
+EXTRA_DIST += tests/kannel/kannel.conf.in
+EXTRA_DIST += tests/kannel/fakesmsc-replies.py
