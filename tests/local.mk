@@ -28,3 +28,5 @@ TESTS += tests/sms-kannel.sh
 EXTRA_DIST += tests/sms-kannel.sh
 EXTRA_DIST += tests/kannel/kannel.conf.in
 EXTRA_DIST += tests/kannel/fakesmsc-replies.py
+TESTS += tests/sms-endpoints.sh
+EXTRA_DIST += tests/sms-endpoints.sh
