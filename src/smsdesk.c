@@ -57,6 +57,8 @@ static const char *const sms_known_keys[] = {
   "global_per_second",
   "area",
   "site",
+  "kannel_secret",
+  "inbound_secret",
   NULL
 };
 
@@ -72,6 +74,8 @@ struct _SmsDesk
   guint8         box_key[crypto_secretbox_KEYBYTES];
   char          *public_url;
   char          *twilio_token;
+  char          *kannel_secret;
+  char          *inbound_secret;
   char          *area;
   char          *site;
   gint64         idle_timeout;
@@ -234,6 +238,10 @@ smsdesk_configure (SmsDesk *desk, Conf *conf, const char *state_dir,
                                             "http://127.0.0.1:8081", error))
       || !(desk->twilio_token = conf_get_string (conf, "sms", "twilio_auth_token",
                                                  "", error))
+      || !(desk->kannel_secret = conf_get_string (conf, "sms", "kannel_secret",
+                                                  "", error))
+      || !(desk->inbound_secret = conf_get_string (conf, "sms", "inbound_secret",
+                                                   "", error))
       || !(desk->area = conf_get_string (conf, "sms", "area", "", error))
       || !(desk->site = conf_get_string (conf, "sms", "site", "", error))
       || !(confirm = conf_get_string (conf, "sms", "confirm", "none", error))
@@ -348,6 +356,8 @@ smsdesk_free (SmsDesk *desk)
   sodium_memzero (desk->box_key, sizeof desk->box_key);
   g_free (desk->public_url);
   g_free (desk->twilio_token);
+  g_free (desk->kannel_secret);
+  g_free (desk->inbound_secret);
   g_free (desk->area);
   g_free (desk->site);
   smssend_config_clear (&desk->send);
@@ -364,6 +374,18 @@ const char *
 smsdesk_twilio_token (const SmsDesk *desk)
 {
   return desk->twilio_token[0] ? desk->twilio_token : NULL;
+}
+
+const char *
+smsdesk_endpoint_secret (const SmsDesk *desk, const char *provider)
+{
+  const char *secret = NULL;
+
+  if (g_strcmp0 (provider, SMSDESK_KANNEL) == 0)
+    secret = desk->kannel_secret;
+  else if (g_strcmp0 (provider, SMSDESK_INBOUND) == 0)
+    secret = desk->inbound_secret;
+  return secret != NULL && *secret != '\0' ? secret : NULL;
 }
 
 void

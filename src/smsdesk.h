@@ -88,6 +88,10 @@ void        smsdesk_tick         (SmsDesk *desk,
  * Twilio's auth token (NULL: /sms/twilio refuses everything). */
 const char *smsdesk_public_url   (const SmsDesk *desk);
 const char *smsdesk_twilio_token (const SmsDesk *desk);
+/* [sms] kannel_secret / inbound_secret for PROVIDER, NULL if unset (then
+ * only loopback peers may post). */
+const char *smsdesk_endpoint_secret (const SmsDesk *desk,
+                                     const char    *provider);
 /* The keyed hash of a phone number, hex (what is stored as the sender). */
 char       *smsdesk_sender_key   (const SmsDesk *desk,
                                   const char    *from);
