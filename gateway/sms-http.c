@@ -62,12 +62,12 @@ sms_http_from_loopback (SoupServerMessage *msg)
 }
 
 gboolean
-sms_http_authorize (SoupServerMessage *msg, const char *secret)
+sms_http_authorize (SoupServerMessage *msg, const char *secret,
+                    const char *given_param)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *given = signature_bearer_token (
     soup_message_headers_get_one (headers, "Authorization"));
-  g_autofree char *query_secret = NULL;
 
   if (secret == NULL || *secret == '\0')
     {
@@ -78,10 +78,7 @@ sms_http_authorize (SoupServerMessage *msg, const char *secret)
       return FALSE;
     }
   if (given == NULL)
-    {
-      query_secret = gateway_query_param (msg, "secret");
-      given = query_secret;
-    }
+    given = given_param;
   if (given == NULL)
     {
       http_reply_text (msg, SOUP_STATUS_UNAUTHORIZED, "missing secret");

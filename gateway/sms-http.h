@@ -26,11 +26,13 @@ void        sms_http_error     (SoupServerMessage *msg,
                                 const GError      *error);
 /* TRUE when the peer is on this machine (a local Kannel, tools/sms-sim). */
 gboolean    sms_http_from_loopback (SoupServerMessage *msg);
-/* TRUE when the request carries SECRET (Bearer header or "secret" query
- * parameter), or, with no SECRET configured, comes from loopback; else
- * replies 401/403 and returns FALSE. */
+/* TRUE when the request carries SECRET (as a Bearer header, or as GIVEN:
+ * what the caller found in its own parameters, or NULL), or, with no
+ * SECRET configured, comes from loopback; else replies 401/403 and
+ * returns FALSE. */
 gboolean    sms_http_authorize (SoupServerMessage *msg,
-                                const char        *secret);
+                                const char        *secret,
+                                const char        *given);
 /* 200 with BODY (taken) as CONTENT_TYPE and the security headers. */
 void        sms_http_reply     (SoupServerMessage *msg,
                                 const char        *content_type,

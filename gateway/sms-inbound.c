@@ -43,7 +43,8 @@ sms_inbound_post (Gateway *gateway, SoupServerMessage *msg, const char *const *p
   body = sms_http_body (gateway, msg, &length);
   if (body == NULL)
     return;
-  if (!sms_http_authorize (msg, smsdesk_endpoint_secret (gateway->sms, SMSDESK_INBOUND)))
+  if (!sms_http_authorize (msg, smsdesk_endpoint_secret (gateway->sms, SMSDESK_INBOUND),
+                           NULL))
     return;
   if (!g_utf8_validate (body, (gssize) length, NULL))
     {

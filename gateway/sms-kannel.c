@@ -119,7 +119,7 @@ sms_kannel (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
   gboolean post = g_str_equal (soup_server_message_get_method (msg), "POST");
   g_autoptr(GHashTable) query = NULL;
   g_autofree char *from = NULL, *msg_id = NULL, *coding = NULL, *charset = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *text = NULL, *secret = NULL;
   g_autoptr(SmsAnswer) answer = NULL;
   g_autoptr(GError) error = NULL;
   SmsIncoming incoming = { SMSDESK_KANNEL, NULL, NULL, NULL };
@@ -129,9 +129,11 @@ sms_kannel (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
   body = sms_http_body (gateway, msg, &length);
   if (body == NULL)
     return;
-  if (!sms_http_authorize (msg, smsdesk_endpoint_secret (gateway->sms, SMSDESK_KANNEL)))
-    return;
   query = sms_kannel_params (g_uri_get_query (soup_server_message_get_uri (msg)));
+  secret = sms_kannel_string (query, "secret");
+  if (!sms_http_authorize (msg, smsdesk_endpoint_secret (gateway->sms, SMSDESK_KANNEL),
+                           secret))
+    return;
   from = sms_kannel_string (query, "from");
   msg_id = sms_kannel_string (query, "id");
   coding = sms_kannel_string (query, "coding");

@@ -59,6 +59,7 @@ static const char *const sms_known_keys[] = {
   "site",
   "kannel_secret",
   "inbound_secret",
+  "allow_missing_translations",
   NULL
 };
 

@@ -22,6 +22,9 @@ twilio_auth_token = test-auth-token
 kannel_secret = kannel-test-secret
 sender_burst = 12
 sender_per_hour = 1
+# Until every catalog is translated; the replies checked here are English
+# or Urdu letters, which a missing catalog would show as a failure.
+allow_missing_translations = true
 [partner demo-support]
 name = Demo Support Service
 kind = support
@@ -113,14 +116,15 @@ check "kannel: a message gets its reply in the body" status_body 200 "Shqip"
 cp "$T/body" "$T/k1.txt"
 kannel "id=k-1&from=447700900301&to=60000&coding=0&charset=UTF-8&text=hello&secret=kannel-test-secret"
 check "kannel: the same %I again gets the same reply" cmp -s "$T/body" "$T/k1.txt"
-# "3" chooses Urdu; it arrives as UCS-2 (UTF-16BE 00 33).
-kannel "id=k-2&from=447700900301&to=60000&coding=2&charset=UTF-16BE&text=%00%33&secret=kannel-test-secret"
+# A first message in Arabic letters, as UCS-2 (UTF-16BE), from a new
+# sender: the reply offers the languages, each in its own script.
+kannel "id=k-2&from=447700900302&to=60000&coding=2&charset=UTF-16BE&text=%06%33%06%44%06%27%06%45&secret=kannel-test-secret"
 urdu_reply () {
   status_is 200 && grep -qi '^X-Kannel-Coding: 2' "$T/headers" \
     && grep -qi '^Content-Type: text/plain; charset=UTF-8' "$T/headers" \
-    && grep -q 'ے' "$T/body"
+    && grep -q 'اردو' "$T/body" && grep -q 'ਪੰਜਾਬੀ' "$T/body"
 }
-check "kannel: UCS-2 input is decoded, and an Urdu reply says X-Kannel-Coding: 2, charset UTF-8" urdu_reply
+check "kannel: UCS-2 input is decoded; a reply in Arabic script says X-Kannel-Coding: 2, charset UTF-8" urdu_reply
 kannel "id=k-3&from=447700900301&to=60000&coding=0&charset=UTF-8&text=%E9t%E9&secret=kannel-test-secret"
 check "kannel: text that is not UTF-8 is refused 400 with a reason" status_body 400 "decode"
 # The generic JSON door.
