@@ -1,8 +1,10 @@
 /* sms-kannel: GET|POST /sms/kannel, Kannel's sms-service get-url/post-url.
  *
  * Kannel (doc/kannel.conf.example) calls
- *   /sms/kannel?id=%I&from=%p&to=%P&coding=%c&charset=%C&text=%a
- * (post-url: the same query, the text as the body).  The reply is the
+ *   /sms/kannel?id=%I&from=%p&to=%P&coding=%c&charset=%C&text=%b
+ * (post-url: the same query, the text as the body).  %b, not %a: %a
+ * splits the text into words at bytes that look like spaces, and in raw
+ * UCS-2 every Gurmukhi letter's high byte is 0x0A (a line feed).  The reply is the
  * response body, which smsbox sends back as the SMS; an empty body sends
  * nothing (omit-empty).  So that Urdu, Arabic and Punjabi arrive intact
  * and not as "?????", a reply that needs UCS-2 carries X-Kannel-Coding: 2

@@ -10,3 +10,5 @@ src_libsaferoute_a_SOURCES += src/partner.c src/partner.h
 src_libsaferoute_a_SOURCES += src/route.c src/route.h
 src_libsaferoute_a_SOURCES += src/twilio.c src/twilio.h
 src_libsaferoute_a_SOURCES += src/ratelimit.c src/ratelimit.h
+src_libsaferoute_a_SOURCES += src/smsstore.c src/smsstore.h
+src_libsaferoute_a_SOURCES += src/smssend.c src/smssend.h

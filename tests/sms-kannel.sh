@@ -22,11 +22,13 @@ wait_for_http "http://127.0.0.1:$gw_port/healthz" || bail "gateway did not start
 
 admin_port=$(free_port)
 smsbox_port=$(free_port)
-fake_port=$(free_port)
+fake_ports=""
+for _k in 1 2 3 4 5 6; do fake_ports="$fake_ports $(free_port)"; done
 sendsms_port=$(free_port)
 mkdir -p "$T/kannel/spool"
 sed -e "s|@ADMIN_PORT@|$admin_port|" -e "s|@SMSBOX_PORT@|$smsbox_port|" \
-    -e "s|@FAKE_PORT@|$fake_port|" -e "s|@SENDSMS_PORT@|$sendsms_port|" \
+    $(k=0; for p in $fake_ports; do k=$((k + 1)); printf ' -e s|@FAKE_PORT_%s@|%s|' $k $p; done) \
+    -e "s|@SENDSMS_PORT@|$sendsms_port|" \
     -e "s|@DIR@|$T/kannel|" -e "s|@GATEWAY@|http://127.0.0.1:$gw_port|" \
     "$top_srcdir/tests/kannel/kannel.conf.in" > "$T/kannel/kannel.conf"
 "$bearerbox" "$T/kannel/kannel.conf" > "$T/kannel/bearerbox.out" 2>&1 &
@@ -40,8 +42,9 @@ wait_for_http "http://127.0.0.1:$sendsms_port/" \
 
 replies=$top_srcdir/tests/kannel/fakesmsc-replies.py
 n=0
-# sms FROM TEXT: one message through the fake SMSC; the reply it got back
-# is left in $T/reply (UTF-8), the raw fakesmsc log in $T/fs.N.log.
+# sms FROM TEXT: one message through the fake SMSC at $fake_port; the
+# reply it got back is left in $reply (UTF-8), the fakesmsc log in
+# $T/fs.FROM.N.log.
 sms () {
   n=$((n + 1))
   _msg=$(python3 - "$1" "$2" <<'PY'
@@ -53,11 +56,12 @@ else:
     print("%s 60000 ucs2 %s" % (sender, urllib.parse.quote(text.encode("utf-16-be"), safe="")))
 PY
 )
-  "$fakesmsc" -H 127.0.0.1 -r "$fake_port" -i 0.1 -m 1 "$_msg" > "$T/fs.$n.log" 2>&1 &
+  "$fakesmsc" -H 127.0.0.1 -r "$fake_port" -i 0.1 -m 1 "$_msg" > "$T/fs.$1.$n.log" 2>&1 &
   _fs=$!
-  wait_until 30 sh -c "python3 '$replies' '$T/fs.$n.log' '$1' > '$T/reply'"
+  wait_until 30 sh -c "python3 '$replies' '$T/fs.$1.$n.log' '$1' > '$reply'"
   _rc=$?
-  kill $_fs 2>/dev/null
+  # fakesmsc lingers for seconds after a TERM; nothing of it is needed.
+  kill -KILL $_fs 2>/dev/null
   wait $_fs 2>/dev/null
   return $_rc
 }
@@ -68,37 +72,51 @@ has () {
   for _w in "$@"; do grep -qF -- "$_w" "$_f" || return 1; done
 }
 
-# The report in the inbox with reference REF, as JSON, in $T/found.json.
+# find_report REF OUT: the report in the inbox with reference REF, as
+# JSON, in OUT.
 find_report () {
   for _id in $(inbox_ids); do
-    "$inbox" --demo --state-dir "$dir" show "$_id" --json > "$T/found.json" 2>/dev/null || continue
-    python3 -c "import json,sys; sys.exit(0 if json.load(open('$T/found.json'))['ref'] == '$1' else 1)" && return 0
+    "$inbox" --demo --state-dir "$dir" show "$_id" --json > "$2" 2>/dev/null || continue
+    python3 -c "import json,sys; sys.exit(0 if json.load(open('$2'))['ref'] == '$1' else 1)" && return 0
   done
   return 1
 }
 
-# lang CODE CHOICE HELLO MESSAGE SCRIPT_WORD: one whole conversation.
-i=0
+# conversation N CODE HELLO MESSAGE: one whole conversation, through the
+# N-th fake SMSC, choosing language N; run in the background, its TAP
+# lines go to $T/tap.CODE.
 conversation () {
-  code=$1 choice=$2 hello=$3 message=$4 word=$5
-  i=$((i + 1))
+  i=$1 code=$2 hello=$3 message=$4
+  fake_port=$(echo $fake_ports | cut -d' ' -f"$i")
   from=4477009001$((10 + i))
+  reply=$T/reply.$code
   sms "$from" "$hello" || { not_ok "$code: no answer to the first message"; return; }
   check "$code: the first reply offers every language in its own script" \
-    has "$T/reply" "ਪੰਜਾਬੀ" "اردو" "العربية" "Soomaali" "Shqip"
-  for step in "$choice" 2 1 1 1 1 "$message" 1; do
+    has "$reply" "ਪੰਜਾਬੀ" "اردو" "العربية" "Soomaali" "Shqip"
+  for step in "$i" 2 1 1 1 1 "$message" 1; do
     sms "$from" "$step" || { not_ok "$code: no answer to \"$step\""; return; }
-    cat "$T/reply" >> "$T/conversation.$code"
+    cat "$reply" >> "$T/conversation.$code"
   done
-  ref=$(grep -oE '[A-Z0-9]{4}-[A-Z0-9]{4}' "$T/reply" | tail -n 1)
+  ref=$(grep -oE '[A-Z0-9]{4}-[A-Z0-9]{4}' "$reply" | tail -n 1)
   check "$code: the last reply gives a reference code" test -n "$ref"
-  check "$code: the replies arrived in the language's own letters" \
-    sh -c "grep -qF -- '$word' '$T/conversation.$code' && ! grep -q '???' '$T/conversation.$code'"
-  arrived () { find_report "$ref"; }
+  # The menu's first line as the catalog has it (English while a catalog
+  # is missing) must reach the phone byte for byte, with no "???".
+  check "$code: the menu arrived in the language's own letters" python3 - "$code" "$T/conversation.$code" \
+      "${SAFEROUTE_LOCALEDIR:-$top_builddir/locale}" <<'PY'
+import gettext, sys
+code, path, localedir = sys.argv[1], sys.argv[2], sys.argv[3]
+t = gettext.translation("saferoute", localedir, languages=[code], fallback=True)
+menu = t.gettext("Reply with a number:\n1 How sharing information works\n2 Send a report "
+                 "through a support group\n3 Find support\n4 Emergency help\nHELP for more")
+first = menu.split("\n")[0].strip()
+got = open(path, encoding="utf-8").read()
+sys.exit(0 if first and first in got and "???" not in got else 1)
+PY
+  arrived () { find_report "$ref" "$T/found.$code.json"; }
   if wait_until 30 arrived; then
     check "$code: the inbox opened the report, message and language intact" python3 -c "
 import json, sys
-e = json.load(open('$T/found.json'))
+e = json.load(open('$T/found.$code.json'))
 r = e['report']
 sys.exit(0 if r['message'] == sys.argv[1] and r['language'] == '$code' and r['channel'] == 'sms' else 1)" "$message"
   else
@@ -106,14 +124,30 @@ sys.exit(0 if r['message'] == sys.argv[1] and r['language'] == '$code' and r['ch
   fi
 }
 
-# Each language's first message in its own words, and a word that its
-# replies must contain (in its own script for pa, ur, ar).
-conversation en 1 "hi, can you help me please" "He takes my passport and my wages" "1"
-conversation pa 2 "ਸਤ ਸ੍ਰੀ ਅਕਾਲ, ਮੈਨੂੰ ਮਦਦ ਚਾਹੀਦੀ ਹੈ" "ਉਹ ਮੈਨੂੰ ਮਾਰਦਾ ਹੈ" "ਦ"
-conversation ur 3 "السلام علیکم، مجھے مدد چاہیے" "وہ مجھے مارتا ہے" "ے"
-conversation ar 4 "مرحبا، أحتاج إلى مساعدة" "زوجي يضربني" "ال"
-conversation so 5 "Salaan, waxaan u baahanahay caawimaad" "Wuu i garaacaa" "a"
-conversation sq 6 "Përshëndetje, kam nevojë për ndihmë" "Më rreh çdo ditë" "ë"
+# Each language's first message and a report in its own words; pa, ur and
+# ar go as UCS-2 (their high bytes include 0x0A for Gurmukhi).
+conversation 1 en "hi, can you help me please" "He takes my passport and my wages" > "$T/tap.en" 2>&1 &
+c1=$!
+conversation 2 pa "ਸਤ ਸ੍ਰੀ ਅਕਾਲ, ਮੈਨੂੰ ਮਦਦ ਚਾਹੀਦੀ ਹੈ" "ਉਹ ਮੈਨੂੰ ਮਾਰਦਾ ਹੈ" > "$T/tap.pa" 2>&1 &
+c2=$!
+conversation 3 ur "السلام علیکم، مجھے مدد چاہیے" "وہ مجھے مارتا ہے" > "$T/tap.ur" 2>&1 &
+c3=$!
+conversation 4 ar "مرحبا، أحتاج إلى مساعدة" "زوجي يضربني" > "$T/tap.ar" 2>&1 &
+c4=$!
+conversation 5 so "Salaan, waxaan u baahanahay caawimaad" "Wuu i garaacaa" > "$T/tap.so" 2>&1 &
+c5=$!
+conversation 6 sq "Përshëndetje, kam nevojë për ndihmë" "Më rreh çdo ditë" > "$T/tap.sq" 2>&1 &
+c6=$!
+wait $c1 $c2 $c3 $c4 $c5 $c6
+for code in en pa ur ar so sq; do
+  while IFS= read -r line; do
+    case $line in
+      "ok "*) ok "${line#* - }" ;;
+      "not ok "*) not_ok "${line#* - }" ;;
+      *) echo "# $line" ;;
+    esac
+  done < "$T/tap.$code"
+done
 
 check "every incoming UCS-2 message reached the gateway as coding=2" \
   grep -q "coding=2&charset=UTF-16BE" "$T/kannel/smsbox.log"
