@@ -1,4 +1,5 @@
 # doc/local.mk: man pages and guides.
+EXTRA_DIST += doc/examples/report.json
 EXTRA_DIST += doc/saferoute.conf.example
 # systemd units, with the install paths substituted.
 systemdunitdir = $(prefix)/lib/systemd/system

@@ -86,8 +86,10 @@ char    **report_shared_fields (const Report *report);
 
 /* Reference codes: 8 symbols from an alphabet without 0/O, 1/I/L, 2/Z,
  * 5/S, 8/B, U/V, as XXXX-XXXX, the last being a check character over the
- * first seven.  report_ref_normalize accepts lower case, spaces and the
- * usual confusions (O for 0...) and returns the canonical form or NULL. */
+ * first seven.  report_ref_normalize accepts lower case, spaces, dashes
+ * and non-ASCII digits (Arabic-Indic, Gurmukhi) and returns the canonical
+ * form or NULL; the excluded look-alikes (O, 0, I, 1, ...) are refused, as
+ * there is no symbol they could stand for. */
 char     *report_ref_new        (void);
 gboolean  report_ref_valid      (const char *ref);
 char     *report_ref_normalize  (const char *text);

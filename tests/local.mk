@@ -3,6 +3,18 @@
 EXTRA_DIST += tests/lib.sh
 check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
+check_PROGRAMS += tests/test-forward
+TESTS += tests/test-forward
+check_PROGRAMS += tests/test-intake
+TESTS += tests/test-intake
+check_PROGRAMS += tests/test-store
+TESTS += tests/test-store
+check_PROGRAMS += tests/test-report
+TESTS += tests/test-report
+check_PROGRAMS += tests/test-envelope
+TESTS += tests/test-envelope
+check_PROGRAMS += tests/test-seal
+TESTS += tests/test-seal
 check_PROGRAMS += tests/test-conf
 TESTS += tests/test-conf
 check_PROGRAMS += tests/test-partner
@@ -30,3 +42,18 @@ EXTRA_DIST += tests/kannel/kannel.conf.in
 EXTRA_DIST += tests/kannel/fakesmsc-replies.py
 TESTS += tests/sms-endpoints.sh
 EXTRA_DIST += tests/sms-endpoints.sh
+# Fuzz targets, replayed over their corpora in make check; make fuzz runs
+# them under libFuzzer (tests/fuzz/run.sh).
+check_PROGRAMS += tests/fuzz/replay-report
+tests_fuzz_replay_report_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-report.c
+check_PROGRAMS += tests/fuzz/replay-envelope
+tests_fuzz_replay_envelope_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-envelope.c
+check_PROGRAMS += tests/fuzz/replay-conf
+tests_fuzz_replay_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-conf.c
+check_PROGRAMS += tests/fuzz/replay-signature
+tests_fuzz_replay_signature_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-signature.c
+TESTS += tests/fuzz-replay.sh
+EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
+fuzz: all
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
+.PHONY: fuzz
