@@ -57,3 +57,5 @@ EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
 fuzz: all
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
 .PHONY: fuzz
+check_PROGRAMS += tests/test-smsstore
+TESTS += tests/test-smsstore
