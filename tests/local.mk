@@ -59,3 +59,5 @@ fuzz: all
 .PHONY: fuzz
 check_PROGRAMS += tests/test-smsstore
 TESTS += tests/test-smsstore
+check_PROGRAMS += tests/test-smssend
+TESTS += tests/test-smssend
