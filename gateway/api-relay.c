@@ -83,7 +83,7 @@ api_relay_post (Gateway *gateway, SoupServerMessage *msg, const char *const *par
       http_reply_error (msg, error);
       return;
     }
-  g_info ("relay from kiosk %s: envelope %s %s", kiosk, envelope->id,
+  g_message ("relay from kiosk %s: envelope %s %s", kiosk, envelope->id,
           duplicate ? "(duplicate)" : "queued");
   reply = json_object_new ();
   json_object_set_string_member (reply, "id", envelope->id);

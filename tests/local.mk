@@ -61,3 +61,5 @@ check_PROGRAMS += tests/test-smsstore
 TESTS += tests/test-smsstore
 check_PROGRAMS += tests/test-smssend
 TESTS += tests/test-smssend
+TESTS += tests/relay.sh
+EXTRA_DIST += tests/relay.sh
