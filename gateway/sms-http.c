@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "lang.h"
 #include "signature.h"
 #include "sms-http.h"
 
@@ -107,4 +108,57 @@ sms_http_reply (SoupServerMessage *msg, const char *content_type, char *body)
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, content_type, SOUP_MEMORY_TAKE,
                                     body, length);
+}
+
+#define SMS_HTTP_TICK_SECONDS 5
+
+static guint sms_http_timer;
+
+static gboolean
+sms_http_tick (gpointer user_data)
+{
+  Gateway *gateway = user_data;
+
+  smsdesk_tick (gateway->sms, g_get_real_time () / G_USEC_PER_SEC);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+sms_http_start (Gateway *gateway, GError **error)
+{
+  gboolean allow_missing = FALSE;
+
+  g_return_val_if_fail (gateway->sms == NULL, FALSE);
+
+  /* A gateway without an [sms] group does not speak SMS (the endpoints
+   * answer 503); the demo always does. */
+  if (!gateway->demo && !conf_has_group (gateway->conf, "sms"))
+    return TRUE;
+  /* The conversation speaks six languages: without their catalogs refuse
+   * to start rather than text people in English, except in the demo or
+   * where a developer said so. */
+  if (!conf_get_bool (gateway->conf, "sms", "allow_missing_translations",
+                      gateway->demo, &allow_missing, error))
+    return FALSE;
+  lang_allow_missing (allow_missing);
+  if (!lang_init (NULL, error))
+    return FALSE;
+  gateway->sms = smsdesk_new (gateway->conf, gateway->state_dir,
+                              gateway->partners, gateway->store,
+                              gateway->intake, error);
+  if (gateway->sms == NULL)
+    return FALSE;
+  sms_http_tick (gateway);
+  sms_http_timer = g_timeout_add_seconds (SMS_HTTP_TICK_SECONDS, sms_http_tick,
+                                          gateway);
+  return TRUE;
+}
+
+void
+sms_http_stop (Gateway *gateway)
+{
+  if (sms_http_timer != 0)
+    g_source_remove (sms_http_timer);
+  sms_http_timer = 0;
+  g_clear_pointer (&gateway->sms, smsdesk_free);
 }

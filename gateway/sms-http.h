@@ -40,4 +40,12 @@ void        sms_http_reply     (SoupServerMessage *msg,
 /* REPLIES joined by a blank line: what one reply body can carry. */
 char       *sms_http_join      (char **replies);
 
+/* main.c: load the catalogs (the conversation speaks six languages and
+ * refuses to start without them), open the SMS desk from [sms] and start
+ * its housekeeping timer.  Errors: CONF_ERROR / SMSDESK_ERROR_CONFIG are
+ * configuration errors (exit 2), the rest runtime failures. */
+gboolean    sms_http_start     (Gateway  *gateway,
+                                GError  **error);
+void        sms_http_stop      (Gateway  *gateway);
+
 G_END_DECLS
