@@ -12,6 +12,26 @@
 . "$top_srcdir/tests/demo-pair.sh"
 
 start_inbox
+# A stand-in for Twilio's Messages API on loopback: records what the
+# gateway sends for delivery confirmations.
+api_port=$(free_port)
+python3 - "$api_port" "$T/api.log" <<'PY' > "$T/api.out" 2>&1 &
+import http.server, sys, urllib.parse
+port, log = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        with open(log, "a") as f:
+            f.write("%s %s %s\n" % (self.path, self.headers.get("Authorization"), body))
+        self.send_response(201); self.send_header("Content-Length", "2"); self.end_headers()
+        self.wfile.write(b"{}")
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+track $!
+wait_for_http "http://127.0.0.1:$api_port/" || bail "fake Twilio API did not start"
 conf=$T/gateway.conf
 cat > "$conf" <<CONF
 [gateway]
@@ -20,6 +40,10 @@ state_dir = $dir
 public_url = https://sms.example.org
 twilio_auth_token = test-auth-token
 kannel_secret = kannel-test-secret
+confirm = twilio
+twilio_account_sid = ACtest
+twilio_from = +447700900000
+twilio_api_url = http://127.0.0.1:$api_port
 sender_burst = 12
 sender_per_hour = 1
 # Until every catalog is translated; the replies checked here are English
@@ -175,6 +199,28 @@ check "sms-sim: with the message typed" grep -q "He keeps my passport" "$T/found
 "$top_srcdir/tools/sms-sim" --url "$base" --from "+447700900501" "hello" > "$T/sim2.out" 2>&1
 check "after the report, the draft is gone (the next message starts afresh)" \
   sh -c "! grep -q 'He keeps my passport' '$T/sim2.out'"
+
+# A report where the person asked to be texted: once the inbox has it,
+# a discreet confirmation goes out through the provider's API, to them.
+"$top_srcdir/tools/sms-sim" --url "$base" --from "+447700900601" \
+  "hello" 1 2 1 1 3 0 1 "Please text me" 1 > "$T/sim3.out" 2>&1
+ref3=$(grep -oE '[A-Z0-9]{4}-[A-Z0-9]{4}' "$T/sim3.out" | tail -n 1)
+check "texted contact: the conversation ends with a reference code" test -n "$ref3"
+confirmed () { grep -q "$ref3" "$T/api.log" 2>/dev/null; }
+check "after delivery a confirmation goes out through the Twilio API" wait_until 30 confirmed
+check "... to the person's number, from ours, with the account's credentials" python3 -c "
+import base64, sys, urllib.parse
+line = [l for l in open('$T/api.log') if '$ref3' in l][0]
+path, scheme, credentials, body = line.split(' ', 3)
+auth = scheme + ' ' + credentials
+q = dict(urllib.parse.parse_qsl(body.strip()))
+ok = (path == '/2010-04-01/Accounts/ACtest/Messages.json'
+      and auth == 'Basic ' + base64.b64encode(b'ACtest:test-auth-token').decode()
+      and q['To'] == '+447700900601' and q['From'] == '+447700900000')
+sys.exit(0 if ok else 1)"
+check "nobody who did not ask to be texted got one" sh -c "! grep -q '447700900501' '$T/api.log'"
+once () { [ "$(grep -c "$ref3" "$T/api.log")" = 1 ]; }
+check "... and it is sent once" once
 
 # What is on disk: hashes and ciphertext only.
 check "no phone number in the SMS store" sh -c "! grep -a -q '447700900' '$dir'/sms.db*"
