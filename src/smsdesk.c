@@ -133,11 +133,15 @@ smsdesk_sender_key (const SmsDesk *desk, const char *from)
 
   g_return_val_if_fail (desk != NULL && from != NULL, NULL);
 
-  /* The same phone written "+44 7700 900123" or "+447700900123" is the
-   * same person. */
+  /* The same phone written "+44 7700 900123", "+447700900123" (Twilio),
+   * "447700900123" (Kannel) or "00447700900123" is the same person. */
   for (const char *p = from; *p; p++)
     if (!g_ascii_isspace (*p) && *p != '-' && *p != '(' && *p != ')')
       g_string_append_c (number, *p);
+  if (number->str[0] == '+')
+    g_string_erase (number, 0, 1);
+  else if (g_str_has_prefix (number->str, "00"))
+    g_string_erase (number, 0, 2);
   crypto_generichash (hash, sizeof hash, (const guint8 *) number->str,
                       number->len, desk->hash_key, sizeof desk->hash_key);
   sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);

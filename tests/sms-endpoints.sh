@@ -200,6 +200,20 @@ check "sms-sim: with the message typed" grep -q "He keeps my passport" "$T/found
 check "after the report, the draft is gone (the next message starts afresh)" \
   sh -c "! grep -q 'He keeps my passport' '$T/sim2.out'"
 
+# STOP: a last reply, then silence (an empty reply, no text sent) until
+# START.
+replies_of () { python3 -c "import json; print(len(json.load(open('$T/body'))['replies']))"; }
+inbound '{"from":"+447700900701","text":"hello","id":"s-1"}'
+inbound '{"from":"+447700900701","text":"STOP","id":"s-2"}'
+check "STOP is answered once" test "$(replies_of)" -ge 1
+inbound '{"from":"+447700900701","text":"hello","id":"s-3"}'
+check "after STOP, nothing is sent" test "$(replies_of)" = 0
+kannel "id=s-4&from=447700900701&to=60000&coding=0&charset=UTF-8&text=help&secret=kannel-test-secret"
+check "after STOP, Kannel gets an empty body (omit-empty sends nothing)" \
+  sh -c "[ \"\$(cat '$T/status')\" = 200 ] && [ ! -s '$T/body' ]"
+inbound '{"from":"+447700900701","text":"START","id":"s-5"}'
+check "START speaks again" test "$(replies_of)" -ge 1
+
 # A report where the person asked to be texted: once the inbox has it,
 # a discreet confirmation goes out through the provider's API, to them.
 "$top_srcdir/tools/sms-sim" --url "$base" --from "+447700900601" \
