@@ -7,3 +7,9 @@ bench: bench-store
 .PHONY: bench-store
 bench-store: bench/bench-store$(EXEEXT)
 	./bench/bench-store$(EXEEXT)
+noinst_PROGRAMS += bench/bare-soup
+EXTRA_DIST += bench/sms.sh bench/sms.lua
+bench: bench-sms
+.PHONY: bench-sms
+bench-sms: bench/bare-soup$(EXEEXT) gateway/saferoute-gateway$(EXEEXT) ctl/saferoutectl$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/sms.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
