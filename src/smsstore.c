@@ -55,8 +55,9 @@ static const char *const smsstore_migrations[] = {
 
 struct _SmsStore
 {
-  sqlite3 *db;
-  char    *path;
+  sqlite3  *db;
+  char     *path;
+  gboolean  batch;   /* inside smsstore_batch_begin: steps are savepoints */
 };
 
 static gboolean
@@ -85,6 +86,57 @@ smsstore_rollback (SmsStore *store)
 {
   if (!sqlite3_get_autocommit (store->db))
     sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* One change (step, settle, forget) is its own transaction, or, inside a
+ * batch, a savepoint: one item's failure does not undo the others, and
+ * the whole batch costs one durable commit (group commit). */
+static gboolean
+smsstore_tx_begin (SmsStore *store, GError **error)
+{
+  return smsstore_exec (store, store->batch ? "SAVEPOINT item" : "BEGIN IMMEDIATE",
+                        error);
+}
+
+static gboolean
+smsstore_tx_commit (SmsStore *store, GError **error)
+{
+  return smsstore_exec (store, store->batch ? "RELEASE item" : "COMMIT", error);
+}
+
+static void
+smsstore_tx_rollback (SmsStore *store)
+{
+  if (store->batch)
+    {
+      sqlite3_exec (store->db, "ROLLBACK TO item", NULL, NULL, NULL);
+      sqlite3_exec (store->db, "RELEASE item", NULL, NULL, NULL);
+    }
+  else
+    smsstore_rollback (store);
+}
+
+gboolean
+smsstore_batch_begin (SmsStore *store, GError **error)
+{
+  g_return_val_if_fail (store != NULL && !store->batch, FALSE);
+
+  if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  store->batch = TRUE;
+  return TRUE;
+}
+
+gboolean
+smsstore_batch_commit (SmsStore *store, GError **error)
+{
+  g_return_val_if_fail (store != NULL && store->batch, FALSE);
+
+  store->batch = FALSE;
+  if (smsstore_exec (store, "COMMIT", error))
+    return TRUE;
+  smsstore_rollback (store);
+  return FALSE;
 }
 
 static sqlite3_stmt *
@@ -295,7 +347,7 @@ smsstore_step (SmsStore *store, const char *sender, GBytes *session,
   g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
   g_return_val_if_fail (msg_id == NULL || provider != NULL, FALSE);
 
-  if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+  if (!smsstore_tx_begin (store, error))
     return FALSE;
   if (!smsstore_put_session (store, sender, session, stopped, now, error))
     goto fail;
@@ -330,11 +382,11 @@ smsstore_step (SmsStore *store, const char *sender, GBytes *session,
           goto fail;
         }
     }
-  if (smsstore_exec (store, "COMMIT", error))
+  if (smsstore_tx_commit (store, error))
     return TRUE;
 
 fail:
-  smsstore_rollback (store);
+  smsstore_tx_rollback (store);
   return FALSE;
 }
 
@@ -347,7 +399,7 @@ smsstore_settle (SmsStore *store, const char *provider, const char *msg_id,
 
   g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
 
-  if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+  if (!smsstore_tx_begin (store, error))
     return FALSE;
   if (msg_id != NULL)
     {
@@ -380,11 +432,11 @@ smsstore_settle (SmsStore *store, const char *provider, const char *msg_id,
       if (!smsstore_run (store, stmt, error))
         goto fail;
     }
-  if (smsstore_exec (store, "COMMIT", error))
+  if (smsstore_tx_commit (store, error))
     return TRUE;
 
 fail:
-  smsstore_rollback (store);
+  smsstore_tx_rollback (store);
   return FALSE;
 }
 
@@ -435,14 +487,14 @@ smsstore_forget (SmsStore *store, const char *sender, GError **error)
 {
   g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
 
-  if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+  if (!smsstore_tx_begin (store, error))
     return FALSE;
   if (smsstore_delete_by (store, "DELETE FROM sessions WHERE sender = ?1", sender, error)
       && smsstore_delete_by (store, "DELETE FROM seen WHERE sender = ?1", sender, error)
       && smsstore_delete_by (store, "DELETE FROM outbox WHERE sender = ?1", sender, error)
-      && smsstore_exec (store, "COMMIT", error))
+      && smsstore_tx_commit (store, error))
     return TRUE;
-  smsstore_rollback (store);
+  smsstore_tx_rollback (store);
   return FALSE;
 }
 

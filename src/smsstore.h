@@ -38,6 +38,15 @@ SmsStore  *smsstore_open            (const char *path,
                                      GError    **error);
 void       smsstore_close           (SmsStore   *store);
 
+/* Group commit: between begin and commit every step, settle and forget is
+ * a savepoint in one transaction, made durable by the one commit (which
+ * rolls everything back if it fails).  Nothing in a batch is durable, so
+ * nothing may be promised, before smsstore_batch_commit returns TRUE. */
+gboolean   smsstore_batch_begin     (SmsStore   *store,
+                                     GError    **error);
+gboolean   smsstore_batch_commit    (SmsStore   *store,
+                                     GError    **error);
+
 /* *DATA is NULL when SENDER has no session. */
 gboolean   smsstore_session_get     (SmsStore   *store,
                                      const char *sender,

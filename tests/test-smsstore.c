@@ -209,6 +209,35 @@ test_sweep (Fixture *f, gconstpointer data)
   g_assert_nonnull (kept);
 }
 
+/* Group commit: several steps, one commit; a failing step (an id taken
+ * earlier in the same batch) is undone alone. */
+static void
+test_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) s = bytes ("s");
+  g_autoptr(GBytes) r = bytes ("r");
+  g_autoptr(SmsSeen) a = NULL;
+  g_autoptr(SmsSeen) b = NULL;
+  g_autoptr(GBytes) frank_session = NULL;
+  GError *error = NULL;
+
+  g_assert_true (smsstore_batch_begin (f->store, &error));
+  g_assert_true (smsstore_step (f->store, "erin", s, FALSE, "twilio", "B1", r, NULL, 1, &error));
+  g_assert_false (smsstore_step (f->store, "frank", s, FALSE, "twilio", "B1", r, NULL, 1, &error));
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_true (smsstore_step (f->store, "gina", s, FALSE, "twilio", "B2", r, NULL, 1, &error));
+  g_assert_true (smsstore_batch_commit (f->store, &error));
+  g_assert_no_error (error);
+  reopen (f);
+  a = smsstore_seen_get (f->store, "twilio", "B1", NULL);
+  b = smsstore_seen_get (f->store, "twilio", "B2", NULL);
+  g_assert_cmpstr (a->sender, ==, "erin");
+  g_assert_cmpstr (b->sender, ==, "gina");
+  g_assert_true (smsstore_session_get (f->store, "frank", &frank_session, NULL));
+  g_assert_null (frank_session);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -218,5 +247,6 @@ main (int argc, char **argv)
   g_test_add ("/smsstore/pending-survives", Fixture, NULL, set_up, test_pending_survives, tear_down);
   g_test_add ("/smsstore/forget", Fixture, NULL, set_up, test_forget, tear_down);
   g_test_add ("/smsstore/sweep", Fixture, NULL, set_up, test_sweep, tear_down);
+  g_test_add ("/smsstore/batch", Fixture, NULL, set_up, test_batch, tear_down);
   return g_test_run ();
 }
