@@ -93,6 +93,41 @@ sms_http_authorize (SoupServerMessage *msg, const char *secret,
   return TRUE;
 }
 
+typedef struct
+{
+  SoupServerMessage *msg;
+  SmsHttpReplyFunc   reply;
+} SmsHttpPending;
+
+static void
+sms_http_done (SmsAnswer *answer, const GError *error, gpointer user_data)
+{
+  SmsHttpPending *pending = user_data;
+
+  if (answer != NULL)
+    pending->reply (pending->msg, answer);
+  else
+    sms_http_error (pending->msg, error);
+  soup_server_message_unpause (pending->msg);
+  g_object_unref (pending->msg);
+  sms_answer_free (answer);
+  g_free (pending);
+}
+
+void
+sms_http_receive (Gateway *gateway, SoupServerMessage *msg,
+                  const SmsIncoming *incoming, SmsHttpReplyFunc reply)
+{
+  SmsHttpPending *pending = g_new0 (SmsHttpPending, 1);
+
+  pending->msg = g_object_ref (msg);
+  pending->reply = reply;
+  soup_server_message_pause (msg);
+  smsdesk_receive_async (gateway->sms, incoming,
+                         g_get_real_time () / G_USEC_PER_SEC, sms_http_done,
+                         pending);
+}
+
 char *
 sms_http_join (char **replies)
 {

@@ -37,6 +37,15 @@ gboolean    sms_http_authorize (SoupServerMessage *msg,
 void        sms_http_reply     (SoupServerMessage *msg,
                                 const char        *content_type,
                                 char              *body);
+/* Writes the reply for ANSWER into MSG (the endpoint's own format). */
+typedef void (*SmsHttpReplyFunc) (SoupServerMessage *msg,
+                                  const SmsAnswer   *answer);
+/* Hands INCOMING to the desk and pauses MSG; once the desk's batch is
+ * durable, REPLY (or sms_http_error) answers it and it is unpaused. */
+void        sms_http_receive   (Gateway           *gateway,
+                                SoupServerMessage *msg,
+                                const SmsIncoming *incoming,
+                                SmsHttpReplyFunc   reply);
 /* REPLIES joined by a blank line: what one reply body can carry. */
 char       *sms_http_join      (char **replies);
 

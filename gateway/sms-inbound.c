@@ -26,16 +26,37 @@ sms_inbound_member (JsonObject *object, const char *name)
   return json_node_get_string (node);
 }
 
+static void
+sms_inbound_reply (SoupServerMessage *msg, const SmsAnswer *answer)
+{
+  g_autofree char *joined = sms_http_join (answer->replies);
+  JsonObject *reply = json_object_new ();
+  JsonArray *replies = json_array_new ();
+
+  json_object_set_string_member (reply, "reply", joined);
+  for (guint i = 0; answer->replies[i] != NULL; i++)
+    json_array_add_string_element (replies, answer->replies[i]);
+  json_object_set_array_member (reply, "replies", replies);
+  if (answer->duplicate)
+    json_object_set_boolean_member (reply, "duplicate", TRUE);
+  if (answer->limited)
+    {
+      json_object_set_string_member (reply, "error", "rate limited");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", "60");
+    }
+  http_reply_json (msg, answer->limited ? 429 : SOUP_STATUS_OK,
+                   json_node_init_object (json_node_alloc (), reply));
+  json_object_unref (reply);
+}
+
 void
 sms_inbound_post (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(SmsAnswer) answer = NULL;
-  g_autofree char *joined = NULL;
   SmsIncoming incoming = { SMSDESK_INBOUND, NULL, NULL, NULL };
-  JsonObject *object, *reply;
-  JsonArray *replies;
+  JsonObject *object;
   JsonNode *root;
   const char *body;
   gsize length = 0;
@@ -72,30 +93,5 @@ sms_inbound_post (Gateway *gateway, SoupServerMessage *msg, const char *const *p
                        "\"from\" and \"text\" are required strings");
       return;
     }
-  answer = smsdesk_receive (gateway->sms, &incoming,
-                            g_get_real_time () / G_USEC_PER_SEC, &error);
-  if (answer == NULL)
-    {
-      sms_http_error (msg, error);
-      return;
-    }
-
-  joined = sms_http_join (answer->replies);
-  reply = json_object_new ();
-  json_object_set_string_member (reply, "reply", joined);
-  replies = json_array_new ();
-  for (guint i = 0; answer->replies[i] != NULL; i++)
-    json_array_add_string_element (replies, answer->replies[i]);
-  json_object_set_array_member (reply, "replies", replies);
-  if (answer->duplicate)
-    json_object_set_boolean_member (reply, "duplicate", TRUE);
-  if (answer->limited)
-    {
-      json_object_set_string_member (reply, "error", "rate limited");
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Retry-After", "60");
-    }
-  http_reply_json (msg, answer->limited ? 429 : SOUP_STATUS_OK,
-                   json_node_init_object (json_node_alloc (), reply));
-  json_object_unref (reply);
+  sms_http_receive (gateway, msg, &incoming, sms_inbound_reply);
 }

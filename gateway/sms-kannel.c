@@ -102,9 +102,9 @@ sms_kannel_decode (const char *text, gsize length, const char *coding,
 }
 
 static void
-sms_kannel_reply (SoupServerMessage *msg, char **replies)
+sms_kannel_reply (SoupServerMessage *msg, const SmsAnswer *answer)
 {
-  g_autofree char *text = sms_http_join (replies);
+  g_autofree char *text = sms_http_join (answer->replies);
 
   /* GSM-7 text goes as it is; anything else must be sent as UCS-2, or
    * smsbox squeezes it into GSM and the person reads "?????". */
@@ -122,8 +122,6 @@ sms_kannel (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
   g_autoptr(GHashTable) query = NULL;
   g_autofree char *from = NULL, *msg_id = NULL, *coding = NULL, *charset = NULL;
   g_autofree char *text = NULL, *secret = NULL;
-  g_autoptr(SmsAnswer) answer = NULL;
-  g_autoptr(GError) error = NULL;
   SmsIncoming incoming = { SMSDESK_KANNEL, NULL, NULL, NULL };
   const char *body;
   gsize length = 0;
@@ -176,12 +174,5 @@ sms_kannel (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
   incoming.from = from;
   incoming.text = text;
   incoming.msg_id = msg_id && *msg_id ? msg_id : NULL;
-  answer = smsdesk_receive (gateway->sms, &incoming,
-                            g_get_real_time () / G_USEC_PER_SEC, &error);
-  if (answer == NULL)
-    {
-      sms_http_error (msg, error);
-      return;
-    }
-  sms_kannel_reply (msg, answer->replies);
+  sms_http_receive (gateway, msg, &incoming, sms_kannel_reply);
 }

@@ -29,6 +29,13 @@ sms_twilio_signed_url (Gateway *gateway, SoupServerMessage *msg)
                       query ? "?" : "", query ? query : "", NULL);
 }
 
+static void
+sms_twilio_reply (SoupServerMessage *msg, const SmsAnswer *answer)
+{
+  sms_http_reply (msg, "text/xml; charset=utf-8",
+                  twilio_twiml ((const char *const *) answer->replies));
+}
+
 void
 sms_twilio_post (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
 {
@@ -36,8 +43,6 @@ sms_twilio_post (Gateway *gateway, SoupServerMessage *msg, const char *const *pa
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) pairs = NULL;
   g_autofree char *url = NULL;
-  g_autofree char *xml = NULL;
-  g_autoptr(SmsAnswer) answer = NULL;
   SmsIncoming incoming = { SMSDESK_TWILIO, NULL, NULL, NULL };
   const char *body;
   gsize length = 0;
@@ -75,13 +80,5 @@ sms_twilio_post (Gateway *gateway, SoupServerMessage *msg, const char *const *pa
     incoming.msg_id = twilio_form_get ((const char *const *) pairs, "SmsSid");
   if (incoming.text == NULL)
     incoming.text = "";
-  answer = smsdesk_receive (gateway->sms, &incoming,
-                            g_get_real_time () / G_USEC_PER_SEC, &error);
-  if (answer == NULL)
-    {
-      sms_http_error (msg, error);
-      return;
-    }
-  xml = twilio_twiml ((const char *const *) answer->replies);
-  sms_http_reply (msg, "text/xml; charset=utf-8", g_steal_pointer (&xml));
+  sms_http_receive (gateway, msg, &incoming, sms_twilio_reply);
 }

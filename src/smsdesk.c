@@ -63,6 +63,24 @@ static const char *const sms_known_keys[] = {
   NULL
 };
 
+typedef struct
+{
+  char            *provider, *msg_id, *from, *text;  /* owned copies */
+  SmsIncoming      incoming;                         /* pointing at them */
+  gint64           now;
+  SmsDeskDone      callback;
+  gpointer         user_data;
+  SmsAnswer       *answer;
+  GError          *error;
+  /* A report finished by this message, submitted after the batch commit. */
+  char            *sender;
+  ConvoSession    *session;
+  ConvoResult     *result;
+} SmsJob;
+
+static void sms_job_free  (SmsJob *job);
+static void smsdesk_flush (struct _SmsDesk *desk);
+
 struct _SmsDesk
 {
   Store         *store;
@@ -83,6 +101,8 @@ struct _SmsDesk
   gint64         dedup_window;
   SmsSendConfig  send;
   GHashTable    *sending;      /* envelope ids with a send in flight */
+  GPtrArray     *jobs;         /* SmsJob*, waiting for the next flush */
+  guint          flush_source;
 };
 
 /* --- keys and encryption ------------------------------------------------ */
@@ -336,6 +356,7 @@ smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners
   desk->store = store;
   desk->intake = intake;
   desk->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
   convo.partners = partners;
   if (!smsdesk_configure (desk, conf, state_dir, &convo, error))
     return NULL;
@@ -352,6 +373,10 @@ smsdesk_free (SmsDesk *desk)
 {
   if (desk == NULL)
     return;
+  /* Whoever is waiting gets an answer before the desk goes. */
+  if (desk->jobs != NULL && desk->sms != NULL)
+    smsdesk_flush (desk);
+  g_clear_pointer (&desk->jobs, g_ptr_array_unref);
   g_clear_pointer (&desk->engine, convo_engine_free);
   g_clear_pointer (&desk->sms, smsstore_close);
   g_clear_pointer (&desk->per_sender, ratelimit_free);
@@ -566,10 +591,13 @@ smsdesk_replay (SmsDesk *desk, const SmsIncoming *incoming, SmsSeen *seen,
   return g_steal_pointer (&answer);
 }
 
-SmsAnswer *
-smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
-                 GError **error)
+/* One message inside a batch.  A finished report is left in JOB (session,
+ * result, sender) to be submitted once the batch is durable. */
+static SmsAnswer *
+smsdesk_step_one (SmsDesk *desk, SmsJob *job, GError **error)
 {
+  const SmsIncoming *incoming = &job->incoming;
+  gint64 now = job->now;
   g_autoptr(SmsAnswer) answer = NULL;
   g_autoptr(ConvoSession) session = NULL;
   g_autoptr(ConvoResult) result = NULL;
@@ -578,9 +606,6 @@ smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
   g_autoptr(GBytes) sealed_session = NULL;
   g_autofree char *sender = NULL;
   gint64 mono = g_get_monotonic_time ();
-
-  g_return_val_if_fail (desk != NULL && incoming != NULL, NULL);
-  g_return_val_if_fail (incoming->provider != NULL, NULL);
 
   if (incoming->from == NULL || *incoming->from == '\0'
       || !g_utf8_validate (incoming->from, -1, NULL))
@@ -647,10 +672,146 @@ smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
                       convo_session_stopped (session), incoming->provider,
                       incoming->msg_id, reply, pending, now, error))
     return NULL;
-  if (pending != NULL
-      && !smsdesk_submit (desk, incoming, sender, session, result, now, answer, error))
-    return NULL;
+  if (pending != NULL)
+    {
+      job->sender = g_steal_pointer (&sender);
+      job->session = g_steal_pointer (&session);
+      job->result = g_steal_pointer (&result);
+    }
   return g_steal_pointer (&answer);
+}
+
+static void
+sms_job_free (SmsJob *job)
+{
+  g_free (job->provider);
+  g_free (job->msg_id);
+  g_free (job->from);
+  g_free (job->text);
+  g_free (job->sender);
+  g_clear_pointer (&job->session, convo_session_free);
+  g_clear_pointer (&job->result, convo_result_free);
+  g_clear_pointer (&job->answer, sms_answer_free);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+/* Every message queued since the last flush, in one SMS-store transaction
+ * with one durable commit (group commit); then the reports they finished
+ * go to intake; only then is anyone answered. */
+static void
+smsdesk_flush (SmsDesk *desk)
+{
+  g_autoptr(GPtrArray) jobs = g_steal_pointer (&desk->jobs);
+  g_autoptr(GError) batch_error = NULL;
+
+  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
+  if (desk->flush_source != 0)
+    g_source_remove (desk->flush_source);
+  desk->flush_source = 0;
+  if (jobs->len == 0)
+    return;
+
+  if (smsstore_batch_begin (desk->sms, &batch_error))
+    {
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          SmsJob *job = g_ptr_array_index (jobs, i);
+
+          job->answer = smsdesk_step_one (desk, job, &job->error);
+        }
+      smsstore_batch_commit (desk->sms, &batch_error);
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      SmsJob *job = g_ptr_array_index (jobs, i);
+
+      if (batch_error != NULL)
+        {
+          /* Nothing of the batch is durable: nobody is told anything but
+           * "try again". */
+          g_clear_pointer (&job->answer, sms_answer_free);
+          g_clear_error (&job->error);
+          job->error = g_error_copy (batch_error);
+        }
+      else if (job->result != NULL && job->answer != NULL
+               && !smsdesk_submit (desk, &job->incoming, job->sender, job->session,
+                                   job->result, job->now, job->answer, &job->error))
+        g_clear_pointer (&job->answer, sms_answer_free);
+      job->callback (g_steal_pointer (&job->answer), job->error, job->user_data);
+    }
+}
+
+static gboolean
+smsdesk_flush_idle (gpointer user_data)
+{
+  SmsDesk *desk = user_data;
+
+  desk->flush_source = 0;
+  smsdesk_flush (desk);
+  return G_SOURCE_REMOVE;
+}
+
+void
+smsdesk_receive_async (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
+                       SmsDeskDone callback, gpointer user_data)
+{
+  SmsJob *job;
+
+  g_return_if_fail (desk != NULL && incoming != NULL && callback != NULL);
+  g_return_if_fail (incoming->provider != NULL);
+
+  job = g_new0 (SmsJob, 1);
+  job->provider = g_strdup (incoming->provider);
+  job->msg_id = g_strdup (incoming->msg_id);
+  job->from = g_strdup (incoming->from);
+  job->text = g_strdup (incoming->text);
+  job->incoming.provider = job->provider;
+  job->incoming.msg_id = job->msg_id;
+  job->incoming.from = job->from;
+  job->incoming.text = job->text;
+  job->now = now;
+  job->callback = callback;
+  job->user_data = user_data;
+  g_ptr_array_add (desk->jobs, job);
+  /* At idle priority: every request that has arrived by the time the loop
+   * has nothing else to do joins this batch. */
+  if (desk->flush_source == 0)
+    desk->flush_source = g_idle_add (smsdesk_flush_idle, desk);
+}
+
+typedef struct
+{
+  SmsAnswer *answer;
+  GError    *error;
+} SmsSync;
+
+static void
+smsdesk_sync_done (SmsAnswer *answer, const GError *error, gpointer user_data)
+{
+  SmsSync *sync = user_data;
+
+  sync->answer = answer;
+  if (error != NULL)
+    sync->error = g_error_copy (error);
+}
+
+SmsAnswer *
+smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
+                 GError **error)
+{
+  SmsSync sync = { NULL, NULL };
+
+  g_return_val_if_fail (desk != NULL && incoming != NULL, NULL);
+
+  smsdesk_receive_async (desk, incoming, now, smsdesk_sync_done, &sync);
+  smsdesk_flush (desk);
+  if (sync.error != NULL)
+    {
+      g_propagate_error (error, sync.error);
+      g_clear_pointer (&sync.answer, sms_answer_free);
+    }
+  return sync.answer;
 }
 
 /* --- housekeeping and confirmations ------------------------------------ */

@@ -72,7 +72,22 @@ SmsDesk    *smsdesk_new          (Conf                   *conf,
                                   GError                **error);
 void        smsdesk_free         (SmsDesk *desk);
 
-/* Errors: SMSDESK_ERROR_INVALID (400), STORE_ERROR_* (503 when busy). */
+/* ANSWER (yours to free) or, when it is NULL, ERROR: SMSDESK_ERROR_INVALID
+ * (400) or STORE_ERROR_* (503: nothing was promised, the provider
+ * retries). */
+typedef void (*SmsDeskDone) (SmsAnswer    *answer,
+                             const GError *error,
+                             gpointer      user_data);
+
+/* Queues INCOMING (copied) for the next batch: every message that arrives
+ * while the main loop is busy is stored with one durable commit (group
+ * commit), and DONE is called, from the main loop, only after it. */
+void        smsdesk_receive_async (SmsDesk           *desk,
+                                   const SmsIncoming *incoming,
+                                   gint64             now,
+                                   SmsDeskDone        done,
+                                   gpointer           user_data);
+/* The same, at once, with whatever else is queued (tests, tools). */
 SmsAnswer  *smsdesk_receive      (SmsDesk           *desk,
                                   const SmsIncoming *incoming,
                                   gint64             now,

@@ -55,9 +55,10 @@ static const char *const smsstore_migrations[] = {
 
 struct _SmsStore
 {
-  sqlite3  *db;
-  char     *path;
-  gboolean  batch;   /* inside smsstore_batch_begin: steps are savepoints */
+  sqlite3    *db;
+  char       *path;
+  GHashTable *stmts;   /* SQL literal -> prepared statement */
+  gboolean    batch;   /* inside smsstore_batch_begin: steps are savepoints */
 };
 
 static gboolean
@@ -139,17 +140,28 @@ smsstore_batch_commit (SmsStore *store, GError **error)
   return FALSE;
 }
 
+/* The statement for SQL (a string literal: cached by its address), reset
+ * and ready to bind.  Parsing the same SQL for every text message cost a
+ * fifth of the gateway's time under load; callers reset, never finalize. */
 static sqlite3_stmt *
 smsstore_prepare (SmsStore *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL);
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->stmts, sql);
+  int rc;
 
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
       smsstore_fail (store, rc, error);
       return NULL;
     }
+  g_hash_table_insert (store->stmts, (gpointer) sql, stmt);
   return stmt;
 }
 
@@ -177,7 +189,7 @@ column_bytes (sqlite3_stmt *stmt, int column)
                       (gsize) sqlite3_column_bytes (stmt, column));
 }
 
-/* Steps STMT to completion and finalizes it. */
+/* Steps STMT once and resets it. */
 static gboolean
 smsstore_run (SmsStore *store, sqlite3_stmt *stmt, GError **error)
 {
@@ -186,7 +198,7 @@ smsstore_run (SmsStore *store, sqlite3_stmt *stmt, GError **error)
   if (stmt == NULL)
     return FALSE;
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   if (rc == SQLITE_DONE || rc == SQLITE_ROW)
     return TRUE;
   return smsstore_fail (store, rc, error);
@@ -205,9 +217,12 @@ smsstore_migrate (SmsStore *store, GError **error)
 
       if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
         return FALSE;
-      stmt = smsstore_prepare (store, "PRAGMA user_version", error);
-      if (stmt == NULL)
-        goto fail;
+      if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &stmt,
+                              NULL) != SQLITE_OK)
+        {
+          smsstore_fail (store, sqlite3_errcode (store->db), error);
+          goto fail;
+        }
       if (sqlite3_step (stmt) == SQLITE_ROW)
         version = sqlite3_column_int64 (stmt, 0);
       sqlite3_finalize (stmt);
@@ -244,6 +259,8 @@ smsstore_open (const char *path, GError **error)
 
   store = g_new0 (SmsStore, 1);
   store->path = g_strdup (path);
+  store->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                        (GDestroyNotify) sqlite3_finalize);
   /* The file holds ciphertext and hashes only, but nobody else needs to
    * read it: create it private. */
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -281,6 +298,7 @@ smsstore_close (SmsStore *store)
 {
   if (store == NULL)
     return;
+  g_clear_pointer (&store->stmts, g_hash_table_unref);
   if (store->db != NULL)
     sqlite3_close (store->db);
   g_free (store->path);
@@ -305,7 +323,7 @@ smsstore_session_get (SmsStore *store, const char *sender, GBytes **data,
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     *data = column_bytes (stmt, 0);
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return smsstore_fail (store, rc, error);
   return TRUE;
@@ -369,7 +387,7 @@ smsstore_step (SmsStore *store, const char *sender, GBytes *session,
       bind_bytes (stmt, 5, pending);
       sqlite3_bind_int64 (stmt, 6, now);
       rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
+      sqlite3_reset (stmt);
       if ((rc & 0xff) == SQLITE_CONSTRAINT)
         {
           g_set_error (error, STORE_ERROR, STORE_ERROR_STATE,
@@ -464,7 +482,7 @@ smsstore_seen_get (SmsStore *store, const char *provider, const char *msg_id,
       seen->reply = column_bytes (stmt, 1);
       seen->pending = column_bytes (stmt, 2);
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     smsstore_fail (store, rc, error);
   return seen;
@@ -550,7 +568,7 @@ smsstore_outbox_list (SmsStore *store, guint limit, GError **error)
       item->data = column_bytes (stmt, 3);
       g_ptr_array_add (items, item);
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     {
       smsstore_fail (store, rc, error);
