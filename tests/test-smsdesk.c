@@ -285,6 +285,48 @@ test_rate_limit (Fixture *f, gconstpointer data)
   say_ok (f, "+447700900127", "r5", "hello");
 }
 
+typedef struct
+{
+  guint      done;
+  SmsAnswer *answers[4];
+} Batch;
+
+static void
+batch_done (SmsAnswer *answer, const GError *error, gpointer user_data)
+{
+  Batch *batch = user_data;
+
+  g_assert_no_error ((GError *) error);
+  batch->answers[batch->done++] = answer;
+}
+
+/* Messages that arrive together are stored together and all answered
+ * from the main loop after the commit; a duplicate inside the same batch
+ * is still a duplicate. */
+static void
+test_batch (Fixture *f, gconstpointer data)
+{
+  Batch batch = { 0 };
+  SmsIncoming in[] = {
+    { SMSDESK_TWILIO, "B1", "+447700900131", "hello" },
+    { SMSDESK_TWILIO, "B2", "+447700900132", "hello" },
+    { SMSDESK_TWILIO, "B1", "+447700900131", "hello" },
+    { SMSDESK_TWILIO, "B3", "+447700900133", "hello" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    smsdesk_receive_async (f->desk, &in[i], f->now, batch_done, &batch);
+  g_assert_cmpuint (batch.done, ==, 0);   /* nothing before the commit */
+  while (batch.done < G_N_ELEMENTS (in))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (batch.answers[0]->duplicate);
+  g_assert_true (batch.answers[2]->duplicate);
+  g_assert_cmpstrv (batch.answers[2]->replies, batch.answers[0]->replies);
+  g_assert_nonnull (batch.answers[3]->replies[0]);
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    sms_answer_free (batch.answers[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -303,6 +345,7 @@ main (int argc, char **argv)
               test_conversation_and_retry, tear_down);
   g_test_add ("/smsdesk/commit-fails-then-retry", Fixture, NULL, set_up,
               test_commit_fails_then_retry, tear_down);
+  g_test_add ("/smsdesk/batch", Fixture, NULL, set_up, test_batch, tear_down);
   g_test_add ("/smsdesk/sender-keys", Fixture, NULL, set_up, test_sender_keys, tear_down);
   g_test_add ("/smsdesk/invalid", Fixture, NULL, set_up, test_invalid, tear_down);
   g_test_add ("/smsdesk/rate-limit", Fixture, "sender_burst=3\nsender_per_hour=1",
