@@ -550,8 +550,15 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
                                                           report->ref));
     }
   reply = smsdesk_seal_replies (desk, answer->replies);
-  return smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
-                          sender, NULL, outbox, now, error);
+  if (!smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                        sender, NULL, outbox, now, error))
+    return FALSE;
+  /* The report is sealed: what they typed leaves the SMS store (the check
+   * message's copy of it, kept to answer retries). */
+  if (!smsstore_wipe_replies (desk->sms, sender, incoming->provider,
+                              incoming->msg_id, &local))
+    g_warning ("SMS store: %s", local->message);
+  return TRUE;
 }
 
 /* A message seen before: the same replies; a report left pending by a

@@ -458,6 +458,25 @@ fail:
   return FALSE;
 }
 
+gboolean
+smsstore_wipe_replies (SmsStore *store, const char *sender, const char *provider,
+                       const char *keep_id, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
+
+  stmt = smsstore_prepare (store, "UPDATE seen SET reply = NULL WHERE sender = ?1"
+                                  " AND pending IS NULL"
+                                  " AND NOT (provider IS ?2 AND msg_id IS ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, sender, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, provider, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, keep_id, -1, SQLITE_TRANSIENT);
+  return smsstore_run (store, stmt, error);
+}
+
 SmsSeen *
 smsstore_seen_get (SmsStore *store, const char *provider, const char *msg_id,
                    GError **error)

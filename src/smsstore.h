@@ -78,6 +78,14 @@ gboolean   smsstore_settle          (SmsStore        *store,
                                      const SmsOutbox *outbox,
                                      gint64           now,
                                      GError         **error);
+/* Drops the replies kept for SENDER's earlier messages (the check message
+ * repeats what they typed) but keeps their ids, so a late retry still has
+ * no second effect (it gets no reply).  (PROVIDER, KEEP_ID)'s reply stays. */
+gboolean   smsstore_wipe_replies    (SmsStore   *store,
+                                     const char *sender,
+                                     const char *provider,
+                                     const char *keep_id,
+                                     GError    **error);
 /* NULL (and no error) when not seen. */
 SmsSeen   *smsstore_seen_get        (SmsStore   *store,
                                      const char *provider,

@@ -174,6 +174,16 @@ test_conversation_and_retry (Fixture *f, gconstpointer data)
   g_assert_cmpuint (rows->len, ==, 1);
   g_assert_cmpstr (((LedgerEntry *) rows->pdata[0])->channel, ==, "sms");
 
+  /* What they typed is no longer kept to answer retries of the check
+   * step: a late retry has no effect and no reply. */
+  {
+    g_autoptr(SmsAnswer) late = say (f, "+447700900123", "+447700900123-7", "He keeps my passport", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (late->duplicate);
+    g_assert_null (late->replies[0]);
+    g_assert_cmpuint (queued (f), ==, 1);
+  }
   /* The provider did not hear us and sends it again. */
   again = say (f, "+447700900123", "last", "1", &error);
   g_assert_no_error (error);
