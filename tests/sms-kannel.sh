@@ -149,6 +149,25 @@ for code in en pa ur ar so sq; do
   done < "$T/tap.$code"
 done
 
+# The gateway restarts while a message is on its way: smsbox retries
+# (http-request-retry) and the person gets the real answer, not an error.
+kill $gw
+wait $gw 2>/dev/null
+fake_port=$(echo $fake_ports | cut -d' ' -f1)
+reply=$T/reply.restart
+"$fakesmsc" -H 127.0.0.1 -r "$fake_port" -i 0.1 -m 1 "447700900199 60000 text hello" \
+  > "$T/fs.restart.log" 2>&1 &
+fs=$!
+retrying () { grep -q "Retrying request" "$T/kannel/smsbox.log"; }
+wait_until 20 retrying || echo "# smsbox did not retry"
+start_gateway
+track $gw
+answered () { python3 "$replies" "$T/fs.restart.log" 447700900199 > "$reply"; }
+wait_until 30 answered
+kill -KILL $fs 2>/dev/null
+check "a message sent while the gateway was down is answered once it is back" \
+  has "$reply" "Shqip"
+
 check "every incoming UCS-2 message reached the gateway as coding=2" \
   grep -q "coding=2&charset=UTF-16BE" "$T/kannel/smsbox.log"
 check "the gateway never logged a phone number" \
