@@ -151,6 +151,15 @@ urdu_reply () {
 check "kannel: UCS-2 input is decoded; a reply in Arabic script says X-Kannel-Coding: 2, charset UTF-8" urdu_reply
 kannel "id=k-3&from=447700900301&to=60000&coding=0&charset=UTF-8&text=%E9t%E9&secret=kannel-test-secret"
 check "kannel: text that is not UTF-8 is refused 400 with a reason" status_body 400 "decode"
+# Kannel's post-url: the text is the body, in the charset its
+# Content-Type names (UCS-2 here), the rest in the query or X-Kannel-*.
+printf '\006\063\006\104\006\047\006\105' > "$T/ucs2.body"
+curl -s -D "$T/headers" -o "$T/body" -w '%{http_code}' \
+  -H 'Content-Type: text/plain; charset=UTF-16BE' -H 'X-Kannel-From: 447700900303' \
+  --data-binary @"$T/ucs2.body" \
+  "$base/sms/kannel?id=k-post&secret=kannel-test-secret" > "$T/status"
+check "kannel post-url: a UCS-2 body is decoded and answered" urdu_reply
+
 # The generic JSON door.
 inbound () { curl -s -o "$T/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$1" "$base/sms/inbound" > "$T/status"; }
 inbound '{"from":"+447700900401","to":"60000","text":"hi","id":"j-1"}'
