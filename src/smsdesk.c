@@ -102,6 +102,7 @@ struct _SmsDesk
   SmsSendConfig  send;
   GHashTable    *sending;      /* envelope ids with a send in flight */
   GPtrArray     *jobs;         /* SmsJob*, waiting for the next flush */
+  GCancellable  *gone;         /* cancelled when the desk is freed */
   guint          flush_source;
 };
 
@@ -357,6 +358,7 @@ smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners
   desk->intake = intake;
   desk->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
+  desk->gone = g_cancellable_new ();
   convo.partners = partners;
   if (!smsdesk_configure (desk, conf, state_dir, &convo, error))
     return NULL;
@@ -377,6 +379,9 @@ smsdesk_free (SmsDesk *desk)
   if (desk->jobs != NULL && desk->sms != NULL)
     smsdesk_flush (desk);
   g_clear_pointer (&desk->jobs, g_ptr_array_unref);
+  if (desk->gone != NULL)
+    g_cancellable_cancel (desk->gone);
+  g_clear_object (&desk->gone);
   g_clear_pointer (&desk->engine, convo_engine_free);
   g_clear_pointer (&desk->sms, smsstore_close);
   g_clear_pointer (&desk->per_sender, ratelimit_free);
@@ -825,7 +830,7 @@ smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
 
 typedef struct
 {
-  SmsSendConfig *config;  /* borrowed from the desk, which outlives the loop */
+  SmsSendConfig  config;  /* a copy: the thread may outlive the desk */
   char          *to;
   char          *text;
 } SmsSendJob;
@@ -833,6 +838,7 @@ typedef struct
 static void
 sms_send_job_free (SmsSendJob *job)
 {
+  smssend_config_clear (&job->config);
   if (job->to != NULL)
     sodium_memzero (job->to, strlen (job->to));
   g_free (job->to);
@@ -847,7 +853,7 @@ smsdesk_send_thread (GTask *task, gpointer source, gpointer task_data,
   SmsSendJob *job = task_data;
   GError *error = NULL;
 
-  if (smssend_text (job->config, job->to, job->text, &error))
+  if (smssend_text (&job->config, job->to, job->text, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -855,8 +861,9 @@ smsdesk_send_thread (GTask *task, gpointer source, gpointer task_data,
 
 typedef struct
 {
-  SmsDesk *desk;
-  char    *envelope_id;
+  SmsDesk      *desk;      /* valid only while GONE is not cancelled */
+  GCancellable *gone;
+  char         *envelope_id;
 } SmsSendDone;
 
 static void
@@ -865,6 +872,14 @@ smsdesk_send_done (GObject *source, GAsyncResult *async, gpointer user_data)
   SmsSendDone *done = user_data;
   g_autoptr(GError) error = NULL;
 
+  if (g_cancellable_is_cancelled (done->gone))
+    {
+      /* The desk is gone; the outbox entry stays and is sent next time. */
+      g_object_unref (done->gone);
+      g_free (done->envelope_id);
+      g_free (done);
+      return;
+    }
   if (g_task_propagate_boolean (G_TASK (async), &error)
       || g_error_matches (error, SMSSEND_ERROR, SMSSEND_ERROR_REFUSED))
     {
@@ -882,6 +897,7 @@ smsdesk_send_done (GObject *source, GAsyncResult *async, gpointer user_data)
     g_message ("confirmation for %s not sent yet: %s", done->envelope_id,
                error->message);
   g_hash_table_remove (done->desk->sending, done->envelope_id);
+  g_object_unref (done->gone);
   g_free (done->envelope_id);
   g_free (done);
 }
@@ -905,7 +921,11 @@ smsdesk_confirm (SmsDesk *desk, const SmsOutbox *item, const Delivery *delivery)
     }
   g_variant_get (value, "(&s&s&s)", &to, &language, &ref);
   job = g_new0 (SmsSendJob, 1);
-  job->config = &desk->send;
+  job->config.provider = g_strdup (desk->send.provider);
+  job->config.url = g_strdup (desk->send.url);
+  job->config.account = g_strdup (desk->send.account);
+  job->config.secret = g_strdup (desk->send.secret);
+  job->config.from = g_strdup (desk->send.from);
   job->to = g_strdup (to);
   previous = lang_use (lang_lookup (language) ? language : "en");
   isolated = lang_lookup (language) && lang_lookup (language)->rtl
@@ -920,6 +940,7 @@ smsdesk_confirm (SmsDesk *desk, const SmsOutbox *item, const Delivery *delivery)
 
   done = g_new0 (SmsSendDone, 1);
   done->desk = desk;
+  done->gone = g_object_ref (desk->gone);
   done->envelope_id = g_strdup (item->envelope_id);
   g_hash_table_add (desk->sending, g_strdup (item->envelope_id));
   task = g_task_new (NULL, NULL, smsdesk_send_done, done);
