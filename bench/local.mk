@@ -13,3 +13,8 @@ bench: bench-sms
 .PHONY: bench-sms
 bench-sms: bench/bare-soup$(EXEEXT) gateway/saferoute-gateway$(EXEEXT) ctl/saferoutectl$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/sms.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
+EXTRA_DIST += bench/kannel.sh
+bench: bench-kannel
+.PHONY: bench-kannel
+bench-kannel: gateway/saferoute-gateway$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/kannel.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
