@@ -18,3 +18,13 @@ bench: bench-kannel
 .PHONY: bench-kannel
 bench-kannel: gateway/saferoute-gateway$(EXEEXT)
 	$(SHELL) $(srcdir)/bench/kannel.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
+noinst_PROGRAMS += bench/bench-kiosk
+bench: bench-kiosk
+.PHONY: bench-kiosk
+bench-kiosk: bench/bench-kiosk$(EXEEXT)
+	SAFEROUTE_LOCALEDIR=$(abs_top_builddir)/locale ./bench/bench-kiosk$(EXEEXT) $(srcdir)/kiosk/assets
+EXTRA_DIST += bench/bench-kiosk-rss.sh
+bench: bench-kiosk-rss
+.PHONY: bench-kiosk-rss
+bench-kiosk-rss: kiosk/saferoute-kiosk$(EXEEXT)
+	top_builddir=. top_srcdir=$(srcdir) $(SHELL) $(srcdir)/bench/bench-kiosk-rss.sh
