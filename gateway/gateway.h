@@ -52,6 +52,7 @@ char    *gateway_query_param    (SoupServerMessage *msg,
 void     health_get             (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     metrics_get            (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     api_partner_list       (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     api_relay_post         (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     api_partner_ack        (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 
 G_END_DECLS

@@ -10,3 +10,4 @@ gateway_saferoute_gateway_SOURCES += gateway/api-partner.c
 EXTRA_DIST += gateway/run-demo.sh
 run: all
 	@$(SHELL) $(srcdir)/gateway/run-demo.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
+gateway_saferoute_gateway_SOURCES += gateway/api-relay.c

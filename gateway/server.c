@@ -24,6 +24,7 @@ static const GatewayRoute gateway_routes[] = {
   { "GET",  "/metrics",                        metrics_get },
   { "GET",  "/api/v1/partner/envelopes",       api_partner_list },
   { "POST", "/api/v1/partner/envelopes/*/ack", api_partner_ack },
+  { "POST", "/api/v1/envelopes",               api_relay_post },
 };
 
 #define GATEWAY_MAX_PARAMS 4

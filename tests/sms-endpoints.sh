@@ -9,6 +9,7 @@
 # in a report the inbox opens.
 . "${top_srcdir:-.}/tests/lib.sh"
 [ -f "$top_srcdir/tests/demo-pair.sh" ] || skip_all "the gateway and the inbox have not landed"
+[ -f "$top_srcdir/src/convo.h" ] || skip_all "the conversation engine has not landed"
 . "$top_srcdir/tests/demo-pair.sh"
 
 start_inbox

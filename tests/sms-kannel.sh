@@ -13,6 +13,7 @@ smsbox=/usr/sbin/smsbox
 fakesmsc=/usr/lib/kannel/test/fakesmsc
 need "$bearerbox" "$smsbox" "$fakesmsc"
 [ -f "$top_srcdir/tests/demo-pair.sh" ] || skip_all "the gateway and the inbox have not landed"
+[ -f "$top_srcdir/src/convo.h" ] || skip_all "the conversation engine has not landed"
 . "$top_srcdir/tests/demo-pair.sh"
 
 start_inbox
