@@ -3,6 +3,8 @@
 EXTRA_DIST += tests/lib.sh
 check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
+check_PROGRAMS += tests/test-sms
+TESTS += tests/test-sms
 check_PROGRAMS += tests/test-lang
 TESTS += tests/test-lang
 dist_check_SCRIPTS += tests/po-check.sh
@@ -113,3 +115,5 @@ dist_check_SCRIPTS += tests/kiosk-offline.sh
 TESTS += tests/kiosk-offline.sh
 dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
+check_PROGRAMS += tests/test-convo
+TESTS += tests/test-convo
