@@ -11,3 +11,7 @@ EXTRA_DIST += gateway/run-demo.sh
 run: all
 	@$(SHELL) $(srcdir)/gateway/run-demo.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
 gateway_saferoute_gateway_SOURCES += gateway/api-relay.c
+gateway_saferoute_gateway_SOURCES += gateway/sms-http.c gateway/sms-http.h
+gateway_saferoute_gateway_SOURCES += gateway/sms-twilio.c
+gateway_saferoute_gateway_SOURCES += gateway/sms-kannel.c
+gateway_saferoute_gateway_SOURCES += gateway/sms-inbound.c

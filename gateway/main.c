@@ -19,6 +19,7 @@
 #include "gateway.h"
 #include "http.h"
 #include "seal.h"
+#include "sms-http.h"
 
 #define GATEWAY_DEFAULT_LISTEN "127.0.0.1:8081"
 #define GATEWAY_DEFAULT_MAX_BODY 131072
@@ -89,6 +90,7 @@ gateway_remove_tree (const char *path)
 static void
 gateway_clear (Gateway *gateway)
 {
+  sms_http_stop (gateway);
   g_clear_pointer (&gateway->forwarder, forward_free);
   g_clear_pointer (&gateway->intake, intake_free);
   g_clear_pointer (&gateway->store, store_close);
@@ -252,6 +254,15 @@ gateway_run (GatewayOptions *options)
   if (gateway.forwarder == NULL)
     {
       status = gateway_fail (1, error);
+      goto out;
+    }
+
+  if (!sms_http_start (&gateway, &error))
+    {
+      status = gateway_fail (error->domain == CONF_ERROR
+                             || g_error_matches (error, SMSDESK_ERROR,
+                                                 SMSDESK_ERROR_CONFIG) ? 2 : 1,
+                             error);
       goto out;
     }
 

@@ -25,6 +25,10 @@ static const GatewayRoute gateway_routes[] = {
   { "GET",  "/api/v1/partner/envelopes",       api_partner_list },
   { "POST", "/api/v1/partner/envelopes/*/ack", api_partner_ack },
   { "POST", "/api/v1/envelopes",               api_relay_post },
+  { "POST", "/sms/twilio",                     sms_twilio_post },
+  { "GET",  "/sms/kannel",                     sms_kannel },
+  { "POST", "/sms/kannel",                     sms_kannel },
+  { "POST", "/sms/inbound",                    sms_inbound_post },
 };
 
 #define GATEWAY_MAX_PARAMS 4

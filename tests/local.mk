@@ -117,3 +117,5 @@ dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
 check_PROGRAMS += tests/test-convo
 TESTS += tests/test-convo
+check_PROGRAMS += tests/test-smsdesk
+TESTS += tests/test-smsdesk
