@@ -17,3 +17,4 @@ doc/systemd/saferoute-inbox.service: doc/systemd/saferoute-inbox.service.in Make
 EXTRA_DIST += doc/kannel.conf.example
 dist_man_MANS += doc/saferoute-kiosk.8
 dist_man_MANS += doc/saferoute-inbox.1
+EXTRA_DIST += doc/SECURITY.md
