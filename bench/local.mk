@@ -7,6 +7,17 @@ bench: bench-store
 .PHONY: bench-store
 bench-store: bench/bench-store$(EXEEXT)
 	./bench/bench-store$(EXEEXT)
+noinst_PROGRAMS += bench/bare-soup
+EXTRA_DIST += bench/sms.sh bench/sms.lua
+bench: bench-sms
+.PHONY: bench-sms
+bench-sms: bench/bare-soup$(EXEEXT) gateway/saferoute-gateway$(EXEEXT) ctl/saferoutectl$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/sms.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
+EXTRA_DIST += bench/kannel.sh
+bench: bench-kannel
+.PHONY: bench-kannel
+bench-kannel: gateway/saferoute-gateway$(EXEEXT)
+	$(SHELL) $(srcdir)/bench/kannel.sh "$(abs_top_builddir)" "$(abs_top_srcdir)"
 noinst_LIBRARIES += bench/libbench.a
 bench_libbench_a_SOURCES = bench/bench-util.c bench/bench-util.h bench/bare-store.c bench/bare-store.h
 bench_bench_store_LDADD = bench/libbench.a $(LDADD)

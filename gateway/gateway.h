@@ -13,6 +13,7 @@
 #include "intake.h"
 #include "partner.h"
 #include "store.h"
+#include "smsdesk.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ typedef struct
   gboolean          demo;
   SoupServer       *server;
   Kiosk            *web;            /* web.c; NULL in unit tests */
+  SmsDesk          *sms;            /* the SMS front door; NULL: 503 */
   /* Replies sent, by status code, for /metrics. */
   guint64           http_replies[GATEWAY_HTTP_CODES];
 } Gateway;
@@ -55,6 +57,10 @@ char    *gateway_query_param    (SoupServerMessage *msg,
 void     health_get             (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     metrics_get            (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     api_partner_list       (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     sms_twilio_post        (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     sms_kannel             (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     sms_inbound_post       (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     api_relay_post         (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     api_partner_ack        (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     web_page               (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 

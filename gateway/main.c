@@ -21,6 +21,7 @@
 #include "kiosk.h"
 #include "lang.h"
 #include "seal.h"
+#include "sms-http.h"
 
 #define GATEWAY_DEFAULT_LISTEN "127.0.0.1:8081"
 #define GATEWAY_DEFAULT_MAX_BODY 131072
@@ -108,6 +109,7 @@ gateway_remove_tree (const char *path)
 static void
 gateway_clear (Gateway *gateway)
 {
+  sms_http_stop (gateway);
   g_clear_pointer (&gateway->web, web_free);
   g_clear_pointer (&gateway->forwarder, forward_free);
   g_clear_pointer (&gateway->intake, intake_free);
@@ -273,6 +275,15 @@ gateway_run (GatewayOptions *options)
   if (gateway.forwarder == NULL)
     {
       status = gateway_fail (1, error);
+      goto out;
+    }
+
+  if (!sms_http_start (&gateway, &error))
+    {
+      status = gateway_fail (error->domain == CONF_ERROR
+                             || g_error_matches (error, SMSDESK_ERROR,
+                                                 SMSDESK_ERROR_CONFIG) ? 2 : 1,
+                             error);
       goto out;
     }
 

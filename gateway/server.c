@@ -40,6 +40,11 @@ static const GatewayRoute gateway_routes[] = {
   { "POST", "/text-size",                      web_page },
   { "GET",  "/assets/*",                       web_page },
   { "GET",  "/assets/fonts/*",                 web_page },
+  { "POST", "/api/v1/envelopes",               api_relay_post },
+  { "POST", "/sms/twilio",                     sms_twilio_post },
+  { "GET",  "/sms/kannel",                     sms_kannel },
+  { "POST", "/sms/kannel",                     sms_kannel },
+  { "POST", "/sms/inbound",                    sms_inbound_post },
 };
 
 #define GATEWAY_MAX_PARAMS 4
