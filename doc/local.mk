@@ -12,3 +12,4 @@ doc/systemd/saferoute-gateway.service: doc/systemd/saferoute-gateway.service.in 
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
 doc/systemd/saferoute-inbox.service: doc/systemd/saferoute-inbox.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
+dist_man_MANS += doc/saferoute-inbox.1

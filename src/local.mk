@@ -5,6 +5,10 @@ src_libsaferoute_a_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"saferoute\"
 src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
+src_libsaferoute_a_SOURCES += src/demo.c src/demo.h
+src_libsaferoute_a_SOURCES += src/forward.c src/forward.h
+src_libsaferoute_a_SOURCES += src/intake.c src/intake.h
+src_libsaferoute_a_SOURCES += src/store.c src/store.h
 src_libsaferoute_a_SOURCES += src/jsondoc.c src/jsondoc.h
 src_libsaferoute_a_SOURCES += src/report.c src/report.h
 src_libsaferoute_a_SOURCES += src/envelope.c src/envelope.h

@@ -3,6 +3,12 @@
 EXTRA_DIST += tests/lib.sh
 check_PROGRAMS += tests/test-signature
 TESTS += tests/test-signature
+check_PROGRAMS += tests/test-forward
+TESTS += tests/test-forward
+check_PROGRAMS += tests/test-intake
+TESTS += tests/test-intake
+check_PROGRAMS += tests/test-store
+TESTS += tests/test-store
 check_PROGRAMS += tests/test-report
 TESTS += tests/test-report
 check_PROGRAMS += tests/test-envelope
@@ -26,6 +32,19 @@ EXTRA_DIST += tests/data/conf/unknown-key.conf
 EXTRA_DIST += tests/data/conf/webhook-homeoffice.conf
 TESTS += tests/systemd-units.sh
 EXTRA_DIST += tests/systemd-units.sh
+check_PROGRAMS += tests/test-inbox-store
+TESTS += tests/test-inbox-store
+tests_test_inbox_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/partner
+tests_test_inbox_store_LDADD = partner/libinbox.a $(LDADD)
+check_PROGRAMS += tests/test-inbox-page
+TESTS += tests/test-inbox-page
+tests_test_inbox_page_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/partner
+tests_test_inbox_page_LDADD = partner/libinbox.a $(LDADD)
+check_PROGRAMS += tests/sr-test-envelope
+TESTS += tests/test-inbox.sh
+EXTRA_DIST += tests/test-inbox.sh
+TESTS += tests/test-inbox-pull.sh
+EXTRA_DIST += tests/test-inbox-pull.sh
 # Fuzz targets, replayed over their corpora in make check; make fuzz runs
 # them under libFuzzer (tests/fuzz/run.sh).
 check_PROGRAMS += tests/fuzz/replay-report
