@@ -1,4 +1,6 @@
 # doc/local.mk: man pages and guides.
+dist_man_MANS += doc/saferoute-gateway.8
+dist_man_MANS += doc/saferoutectl.8
 EXTRA_DIST += doc/examples/report.json
 EXTRA_DIST += doc/saferoute.conf.example
 # systemd units, with the install paths substituted.
@@ -12,4 +14,6 @@ doc/systemd/saferoute-gateway.service: doc/systemd/saferoute-gateway.service.in 
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
 doc/systemd/saferoute-inbox.service: doc/systemd/saferoute-inbox.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
+dist_man_MANS += doc/saferoute-kiosk.8
 dist_man_MANS += doc/saferoute-inbox.1
+EXTRA_DIST += doc/SECURITY.md

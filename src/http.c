@@ -180,12 +180,112 @@ http_base_url (SoupServer *server)
 /* The body limit.  A declared length over the limit is refused before a
  * byte of the body is read; a chunked body is refused too (411): every
  * client we serve (providers, kiosks, browsers, curl) sends a length, and
- * refusing chunked bodies means none is ever buffered without bound. */
+ * refusing chunked bodies means none is ever buffered without bound.
+ *
+ * libsoup 3.2 reads the whole body even when a got-headers handler has
+ * set a status (the read state is already "body" when the signal fires),
+ * so a refusal there would wait for, and buffer, the very body we refuse.
+ * Instead we take the connection from libsoup, write the refusal
+ * ourselves, close our side for writing and discard (never store) what
+ * the client still sends for a short while, so that it reads our answer
+ * rather than a reset. */
+
+#define HTTP_REFUSE_LINGER_SECONDS 2
+
+#define HTTP_LIMIT_KEY "saferoute-http-body-limit"
 
 typedef struct
 {
   goffset max_bytes;
+  guint64 too_large;        /* answered 413 */
+  guint64 length_required;  /* answered 411 */
 } BodyLimit;
+
+typedef struct
+{
+  GIOStream    *stream;
+  GCancellable *cancellable;
+  guint         timeout;
+  char          buffer[4096];
+} Refusal;
+
+static void
+http_refusal_done (Refusal *refusal)
+{
+  g_cancellable_cancel (refusal->cancellable);
+  if (refusal->timeout != 0)
+    g_source_remove (refusal->timeout);
+  g_io_stream_close (refusal->stream, NULL, NULL);
+  g_object_unref (refusal->stream);
+  g_object_unref (refusal->cancellable);
+  g_free (refusal);
+}
+
+static gboolean
+http_refusal_timeout (gpointer user_data)
+{
+  Refusal *refusal = user_data;
+
+  refusal->timeout = 0;
+  /* The pending read completes with G_IO_ERROR_CANCELLED and frees. */
+  g_cancellable_cancel (refusal->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+http_refusal_drain (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Refusal *refusal = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0 || g_cancellable_is_cancelled (refusal->cancellable))
+    {
+      http_refusal_done (refusal);
+      return;
+    }
+  g_input_stream_read_async (G_INPUT_STREAM (source), refusal->buffer,
+                             sizeof refusal->buffer, G_PRIORITY_DEFAULT,
+                             refusal->cancellable, http_refusal_drain, refusal);
+}
+
+static void
+http_refuse (SoupServerMessage *msg, guint status, const char *reason)
+{
+  g_autofree char *response = NULL;
+  GSocket *socket;
+  Refusal *refusal;
+  GIOStream *stream;
+
+  response = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n"
+                              "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                              "Cache-Control: no-store\r\n"
+                              "X-Content-Type-Options: nosniff\r\n"
+                              "Connection: close\r\n\r\n%s\n",
+                              status, soup_status_get_phrase (status),
+                              strlen (reason) + 1, reason);
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  /* A few hundred bytes into a fresh connection's send buffer. */
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), response,
+                             strlen (response), NULL, NULL, NULL);
+  socket = g_object_get_data (G_OBJECT (stream), "GSocket");
+  if (socket == NULL && G_IS_SOCKET_CONNECTION (stream))
+    socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+  if (socket != NULL)
+    g_socket_shutdown (socket, FALSE, TRUE, NULL);
+
+  refusal = g_new0 (Refusal, 1);
+  refusal->stream = stream;
+  refusal->cancellable = g_cancellable_new ();
+  refusal->timeout = g_timeout_add_seconds (HTTP_REFUSE_LINGER_SECONDS,
+                                            http_refusal_timeout, refusal);
+  g_input_stream_read_async (g_io_stream_get_input_stream (stream),
+                             refusal->buffer, sizeof refusal->buffer,
+                             G_PRIORITY_DEFAULT, refusal->cancellable,
+                             http_refusal_drain, refusal);
+}
 
 static void
 http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
@@ -196,10 +296,9 @@ http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
 
   if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
     {
-      http_reply_text (msg, SOUP_STATUS_LENGTH_REQUIRED,
-                       "request body needs a Content-Length");
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
+      limit->length_required++;
+      http_refuse (msg, SOUP_STATUS_LENGTH_REQUIRED,
+                   "request body needs a Content-Length");
       return;
     }
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH
@@ -209,9 +308,8 @@ http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
         g_strdup_printf ("request body too large (limit %" G_GOFFSET_FORMAT
                          " bytes)", limit->max_bytes);
 
-      http_reply_text (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
+      limit->too_large++;
+      http_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
     }
 }
 
@@ -229,7 +327,26 @@ http_limit_body (SoupServer *server, goffset max_bytes)
   BodyLimit *limit = g_new0 (BodyLimit, 1);
 
   limit->max_bytes = max_bytes;
-  g_signal_connect_data (server, "request-started",
-                         G_CALLBACK (http_on_request_started), limit,
-                         (GClosureNotify) (void (*) (void)) g_free, 0);
+  /* The server owns LIMIT; the signal handler borrows it. */
+  g_object_set_data_full (G_OBJECT (server), HTTP_LIMIT_KEY, limit, g_free);
+  g_signal_connect (server, "request-started",
+                    G_CALLBACK (http_on_request_started), limit);
+}
+
+guint64
+http_refused_count (SoupServer *server, guint status)
+{
+  BodyLimit *limit = g_object_get_data (G_OBJECT (server), HTTP_LIMIT_KEY);
+
+  if (limit == NULL)
+    return 0;
+  switch (status)
+    {
+    case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
+      return limit->too_large;
+    case SOUP_STATUS_LENGTH_REQUIRED:
+      return limit->length_required;
+    default:
+      return 0;
+    }
 }

@@ -46,5 +46,11 @@ const char     *lang_use        (const char *code);
 const char     *lang_current    (void);
 /* The directory the catalogs were found in. */
 const char     *lang_localedir  (void);
+/* "rtl" or "ltr" for the language in use (for <html dir>). */
+const char     *lang_direction  (void);
+/* Development only (kiosk --allow-missing-translations): lang_init warns
+ * about a missing or untranslated catalog instead of refusing, and that
+ * language renders in English.  Call before lang_init. */
+void            lang_allow_missing (gboolean allow);
 
 G_END_DECLS

@@ -5,6 +5,11 @@ src_libsaferoute_a_CPPFLAGS = $(AM_CPPFLAGS) -DG_LOG_DOMAIN=\"saferoute\"
 src_libsaferoute_a_SOURCES =
 src_libsaferoute_a_SOURCES += src/signature.c src/signature.h
 src_libsaferoute_a_SOURCES += src/http.c src/http.h
+src_libsaferoute_a_SOURCES += src/sms.c src/sms.h
+src_libsaferoute_a_SOURCES += src/convo.c src/convo.h
+src_libsaferoute_a_SOURCES += src/lang.c src/lang.h
+src_libsaferoute_a_SOURCES += src/wizard.c src/wizard.h
+src_libsaferoute_a_SOURCES += src/views.c src/views.h
 src_libsaferoute_a_SOURCES += src/demo.c src/demo.h
 src_libsaferoute_a_SOURCES += src/forward.c src/forward.h
 src_libsaferoute_a_SOURCES += src/intake.c src/intake.h

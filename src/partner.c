@@ -23,9 +23,8 @@
  * which runs the same check.  Secrets (hmac_secret, smtp_password,
  * pull_token) are never put into a message or a log, and are wiped on free.
  *
- * Services are checked against a static copy of report.h's category list so
- * that this module does not wait for report.c.  XXX: switch to
- * report_is_category once report.c is on main. */
+ * Services are checked against report.h's category list, the one list the
+ * front doors offer. */
 #include "config.h"
 
 #include <string.h>
@@ -34,6 +33,7 @@
 #include <gio/gio.h>
 
 #include "partner.h"
+#include "report.h"
 #include "signature.h"
 
 G_DEFINE_QUARK (saferoute-partner-error-quark, partner_error)
@@ -42,12 +42,6 @@ struct _PartnerDirectory
 {
   GPtrArray  *partners;  /* Partner *, in file order */
   GHashTable *by_id;     /* id -> Partner * (borrowed from partners) */
-};
-
-/* Same list, same order as report_categories (DESIGN.md). */
-static const char *const partner_categories[] = {
-  "domestic-abuse", "honour-based-abuse", "forced-marriage", "fgm",
-  "modern-slavery", "sexual-violence", "hate-crime", "other", NULL
 };
 
 /* Equal to, or under, any of these is refused. */
@@ -625,7 +619,7 @@ partner_check (const Partner *p, const PartnerSource *src, GError **error)
                     _("required key is missing"));
       return FALSE;
     }
-  if (!partner_check_list (src, "services", p->services, partner_categories,
+  if (!partner_check_list (src, "services", p->services, report_categories,
                            TRUE, error)
       || !partner_check_list (src, "languages", p->languages, NULL, FALSE,
                               error))

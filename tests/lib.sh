@@ -6,6 +6,9 @@
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+# configure found Debian's python3 (whose packages the tests use); put it
+# first so that a python3 shim earlier on PATH is not picked instead.
+if [ -n "${PYTHON3:-}" ]; then PATH="$(dirname "$PYTHON3"):$PATH"; export PATH; fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/saferoute-test.XXXXXX")
 _pids=""
 _n=0

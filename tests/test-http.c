@@ -1,0 +1,354 @@
+/* test-http: the shared HTTP pieces against a real libsoup server on a
+ * loopback port chosen by the kernel, spoken to over a raw socket so the
+ * test controls every header byte (a client library would "fix" them). */
+#include "config.h"
+
+#include <string.h>
+#include <gio/gio.h>
+
+#include "http.h"
+#include "report.h"
+#include "store.h"
+
+#define LIMIT 1024
+
+typedef struct
+{
+  SoupServer *server;
+  guint16     port;
+  guint       handled;   /* requests that reached the handler */
+} Fixture;
+
+typedef struct
+{
+  guint16     port;
+  const char *request;
+  gsize       request_length;
+  GString    *reply;
+  gboolean    done;
+} Exchange;
+
+static void
+echo_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+              GHashTable *query, gpointer user_data)
+{
+  Fixture *f = user_data;
+  gsize length = 0;
+  g_autofree char *text = NULL;
+
+  f->handled++;
+  http_body (msg, &length);
+  text = g_strdup_printf ("got %" G_GSIZE_FORMAT " bytes", length);
+  http_reply_text (msg, SOUP_STATUS_OK, text);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GUri) uri = NULL;
+
+  f->server = soup_server_new (NULL, NULL);
+  http_limit_body (f->server, LIMIT);
+  soup_server_add_handler (f->server, NULL, echo_handler, f, NULL);
+  g_assert_true (http_listen (f->server, "127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  url = http_base_url (f->server);
+  g_assert_nonnull (url);
+  g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_uri_get_port (uri), >, 0);
+  f->port = (guint16) g_uri_get_port (uri);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  soup_server_disconnect (f->server);
+  g_clear_object (&f->server);
+}
+
+/* The client side runs in a thread with blocking I/O while the main
+ * thread runs the server's loop.  It writes the request and reads until
+ * the server closes or the reply is complete by Content-Length; a read
+ * timeout turns "the server waits for a body we never send" into a
+ * failure, not a hang. */
+/* TRUE once REPLY holds the headers and Content-Length bytes of body. */
+static gboolean
+reply_complete (const char *reply, gsize length)
+{
+  const char *end = strstr (reply, "\r\n\r\n");
+  const char *cl = strstr (reply, "Content-Length: ");
+  g_autofree char *number = NULL;
+  guint64 body_length = 0;
+
+  if (end == NULL || cl == NULL || cl > end)
+    return FALSE;
+  number = g_strndup (cl + 16, strcspn (cl + 16, "\r"));
+  if (!g_ascii_string_to_unsigned (number, 10, 0, G_MAXUINT32, &body_length, NULL))
+    return FALSE;
+  return length >= (gsize) (end + 4 - reply) + body_length;
+}
+
+static gpointer
+exchange_thread (gpointer user_data)
+{
+  Exchange *x = user_data;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, x->port);
+  g_autoptr(GError) error = NULL;
+  char buffer[4096];
+  gssize n;
+
+  /* A plain GSocket: GSocketClient would look for a proxy resolver. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (socket, 10);
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_assert_no_error (error);
+  for (gsize sent = 0; sent < x->request_length; sent += (gsize) n)
+    {
+      n = g_socket_send (socket, x->request + sent, x->request_length - sent,
+                         NULL, &error);
+      g_assert_no_error (error);
+    }
+  while ((n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error)) > 0)
+    {
+      g_string_append_len (x->reply, buffer, n);
+      if (reply_complete (x->reply->str, x->reply->len))
+        break;
+    }
+  /* A timeout here means the server waited for the body. */
+  g_assert_no_error (error);
+  g_atomic_int_set (&x->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static char *
+exchange (Fixture *f, const char *request, gsize length)
+{
+  Exchange x = { f->port, request, length, g_string_new (NULL), FALSE };
+  GThread *thread = g_thread_new ("client", exchange_thread, &x);
+
+  while (!g_atomic_int_get (&x.done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+  return g_string_free (x.reply, FALSE);
+}
+
+static void
+test_small_body_passes (Fixture *f, gconstpointer data)
+{
+  const char request[] =
+    "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+  g_autofree char *reply = exchange (f, request, strlen (request));
+
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 200"));
+  g_assert_nonnull (strstr (reply, "got 5 bytes"));
+  g_assert_nonnull (strstr (reply, "Cache-Control: no-store"));
+  g_assert_cmpuint (f->handled, ==, 1);
+}
+
+static void
+test_large_length_refused_unread (Fixture *f, gconstpointer data)
+{
+  /* Headers only: the promised megabyte never comes.  The server must
+   * answer from the headers alone. */
+  const char request[] =
+    "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n";
+  g_autofree char *reply = exchange (f, request, strlen (request));
+
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 413"));
+  g_assert_nonnull (strstr (reply, "too large"));
+  g_assert_cmpuint (f->handled, ==, 0);
+  g_assert_cmpuint (http_refused_count (f->server, 413), ==, 1);
+  g_assert_cmpuint (http_refused_count (f->server, 411), ==, 0);
+}
+
+static void
+test_large_body_sent_anyway (Fixture *f, gconstpointer data)
+{
+  /* A client that starts sending at once (no Expect: 100-continue) still
+   * reads the refusal, not a connection reset. */
+  const char headers[] =
+    "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n";
+  gsize body = 64 * 1024;
+  g_autofree char *request = g_malloc0 (strlen (headers) + body);
+  g_autofree char *reply = NULL;
+
+  memcpy (request, headers, strlen (headers));
+  memset (request + strlen (headers), 'x', body);
+  reply = exchange (f, request, strlen (headers) + body);
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 413"));
+  g_assert_cmpuint (f->handled, ==, 0);
+}
+
+static void
+test_limit_is_inclusive (Fixture *f, gconstpointer data)
+{
+  g_autofree char *body = g_strnfill (LIMIT, 'a');
+  g_autofree char *request =
+    g_strdup_printf ("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+                     "Connection: close\r\n\r\n%s", LIMIT, body);
+  g_autofree char *reply = exchange (f, request, strlen (request));
+
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 200"));
+  g_assert_cmpuint (f->handled, ==, 1);
+}
+
+static void
+test_chunked_refused (Fixture *f, gconstpointer data)
+{
+  const char request[] =
+    "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  g_autofree char *reply = exchange (f, request, strlen (request));
+
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 411"));
+  g_assert_cmpuint (f->handled, ==, 0);
+  g_assert_cmpuint (http_refused_count (f->server, 411), ==, 1);
+}
+
+static void
+test_get_without_body (Fixture *f, gconstpointer data)
+{
+  const char request[] = "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  g_autofree char *reply = exchange (f, request, strlen (request));
+
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 200"));
+  g_assert_cmpuint (f->handled, ==, 1);
+}
+
+static void
+test_backlog (Fixture *f, gconstpointer data)
+{
+  GSList *listeners = soup_server_get_listeners (f->server);
+
+  g_assert_nonnull (listeners);
+  g_assert_cmpint (g_socket_get_listen_backlog (listeners->data), ==, HTTP_BACKLOG);
+  g_slist_free (listeners);
+}
+
+static void
+test_listen_errors (void)
+{
+  g_autoptr(SoupServer) first = soup_server_new (NULL, NULL);
+  g_autoptr(SoupServer) second = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *taken = NULL;
+
+  g_assert_false (http_listen (second, "no-such-host.invalid:0", &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "no-such-host.invalid"));
+  g_clear_error (&error);
+
+  g_assert_true (http_listen (first, "127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  url = http_base_url (first);
+  taken = g_strdup (url + strlen ("http://"));
+  g_assert_false (http_listen (second, taken, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, taken));
+  soup_server_disconnect (first);
+}
+
+static void
+test_error_mapping (void)
+{
+  struct { GQuark domain; int code; guint status; } cases[] = {
+    { REPORT_ERROR, REPORT_ERROR_INVALID, 400 },
+    { REPORT_ERROR, REPORT_ERROR_TOO_LARGE, 413 },
+    { STORE_ERROR, STORE_ERROR_BUSY, 503 },
+    { STORE_ERROR, STORE_ERROR_NOT_FOUND, 404 },
+    { STORE_ERROR, STORE_ERROR_STATE, 409 },
+    { STORE_ERROR, STORE_ERROR_IO, 500 },
+    { G_IO_ERROR, G_IO_ERROR_FAILED, 500 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (cases[i].domain, cases[i].code, "x");
+
+      g_assert_cmpuint (http_status_for_error (error), ==, cases[i].status);
+    }
+}
+
+/* A 500 must not show its message (it may hold a path or an SQL error);
+ * a 503 tells the client when to come back. */
+static void
+error_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+               GHashTable *query, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (path, "/busy"))
+    error = g_error_new_literal (STORE_ERROR, STORE_ERROR_BUSY, "database is locked");
+  else if (g_str_equal (path, "/io"))
+    error = g_error_new_literal (STORE_ERROR, STORE_ERROR_IO, "/var/lib/secret/gateway.db: disk I/O error");
+  else
+    error = g_error_new_literal (REPORT_ERROR, REPORT_ERROR_INVALID, "category: unknown");
+  /* Server errors are logged (for the operator), client errors not. */
+  if (error->domain == STORE_ERROR)
+    g_test_expect_message ("saferoute", G_LOG_LEVEL_WARNING, "internal error: *");
+  http_reply_error (msg, error);
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_error_replies (Fixture *f, gconstpointer data)
+{
+  const char busy[] = "GET /busy HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  const char io[] = "GET /io HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  const char bad[] = "GET /bad HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  g_autofree char *reply = NULL;
+
+  soup_server_remove_handler (f->server, NULL);
+  soup_server_add_handler (f->server, NULL, error_handler, f, NULL);
+
+  reply = exchange (f, busy, strlen (busy));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 503"));
+  g_assert_nonnull (strstr (reply, "Retry-After: "));
+  g_assert_null (strstr (reply, "locked"));
+  g_clear_pointer (&reply, g_free);
+
+  reply = exchange (f, io, strlen (io));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 500"));
+  g_assert_null (strstr (reply, "secret"));
+  g_clear_pointer (&reply, g_free);
+
+  reply = exchange (f, bad, strlen (bad));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 400"));
+  g_assert_nonnull (strstr (reply, "category: unknown"));
+  g_assert_nonnull (strstr (reply, "X-Content-Type-Options: nosniff"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add ("/http/body/small", Fixture, NULL, fixture_setup,
+              test_small_body_passes, fixture_teardown);
+  g_test_add ("/http/body/at-limit", Fixture, NULL, fixture_setup,
+              test_limit_is_inclusive, fixture_teardown);
+  g_test_add ("/http/body/too-large-unread", Fixture, NULL, fixture_setup,
+              test_large_length_refused_unread, fixture_teardown);
+  g_test_add ("/http/body/too-large-sent", Fixture, NULL, fixture_setup,
+              test_large_body_sent_anyway, fixture_teardown);
+  g_test_add ("/http/body/chunked", Fixture, NULL, fixture_setup,
+              test_chunked_refused, fixture_teardown);
+  g_test_add ("/http/body/get", Fixture, NULL, fixture_setup,
+              test_get_without_body, fixture_teardown);
+  g_test_add ("/http/listen/backlog", Fixture, NULL, fixture_setup,
+              test_backlog, fixture_teardown);
+  g_test_add_func ("/http/listen/errors", test_listen_errors);
+  g_test_add_func ("/http/errors/mapping", test_error_mapping);
+  g_test_add ("/http/errors/replies", Fixture, NULL, fixture_setup,
+              test_error_replies, fixture_teardown);
+  return g_test_run ();
+}
