@@ -724,7 +724,9 @@ views_partner_card (GString *h, const Partner *p, const char *current)
             "<label for=\"partner-%s\"><span class=\"label\"><bdi>%s</bdi>"
             "</span>\n", p->id, p->id,
             g_strcmp0 (current, p->id) == 0 ? " checked" : "", p->id, p->name);
-  h_raw (h, "<span class=\"hint\">");
+  /* The description is in whatever language the operator wrote it:
+   * let the browser find its direction rather than inherit the page's. */
+  h_raw (h, "<span class=\"hint\" dir=\"auto\">");
   h_text (h, p->description);
   h_raw (h, "</span>\n<span class=\"hint\">");
   h_text (h, _("Languages:"));
@@ -861,7 +863,7 @@ views_step_message (GString *h, const Wizard *w)
             _("Only the organisation you chose can read this."));
   views_error (h, w, "message");
   h_printf (h, "<textarea id=\"message\" name=\"message\" rows=\"8\" "
-            "maxlength=\"%u\" autocomplete=\"off\" "
+            "dir=\"auto\" maxlength=\"%u\" autocomplete=\"off\" "
             "aria-describedby=\"hint-message%s\"%s>", REPORT_MESSAGE_MAX / 4,
             invalid ? " error-message" : "",
             invalid ? " aria-invalid=\"true\"" : "");
@@ -943,7 +945,8 @@ views_field_value (GString *h, const char *field, const Report *r,
   else if (strcmp (field, "consent.partner_may_tell_police") == 0)
     views_yes_no_value (h, r->partner_may_tell_police);
   else if (strcmp (field, "message") == 0)
-    h_printf (h, "<span class=\"message\">%s</span>", r->message);
+    /* Typed in any script: its own direction, not the page's. */
+    h_printf (h, "<span class=\"message\" dir=\"auto\">%s</span>", r->message);
   else if (strcmp (field, "site") == 0)
     h_printf (h, "<bdi>%s</bdi>", r->site);
   else if (strcmp (field, "channel") == 0)

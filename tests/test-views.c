@@ -234,6 +234,8 @@ test_wizard_pages (Fixture *f, gconstpointer data)
            * languages in their own script, the police rule. */
           g_assert_nonnull (strstr (html, "<bdi>Rights &lt;script&gt;"));
           g_assert_nonnull (strstr (html, "Help at home &lt;script&gt;"));
+          /* Written in the operator's language: its own direction. */
+          g_assert_nonnull (strstr (html, "<span class=\"hint\" dir=\"auto\">Help at home"));
           g_assert_nonnull (strstr (html, "<bdi lang=\"ur\">اردو</bdi>"));
           g_assert_nonnull (strstr (html, "<bdi dir=\"ltr\">+44 113 496 0000</bdi>"));
           g_assert_nonnull (strstr (html, "class=\"hint police\""));
@@ -244,6 +246,8 @@ test_wizard_pages (Fixture *f, gconstpointer data)
         {
           g_assert_nonnull (strstr (html, "<bdi dir=\"ltr\">+44 7700 900123</bdi>"));
           g_assert_nonnull (strstr (html, "&lt;/textarea&gt;&lt;script&gt;"));
+          /* Typed in any script: the message keeps its own direction. */
+          g_assert_nonnull (strstr (html, "<span class=\"message\" dir=\"auto\">"));
           g_assert_nonnull (strstr (html, "after 6 &lt;script&gt;"));
           g_assert_nonnull (strstr (html, "class=\"not-shared\""));
           g_assert_nonnull (strstr (html, "name=\"confirm\" value=\"send\""));
