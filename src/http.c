@@ -520,7 +520,18 @@ http_idle_begin (SoupServer *server, SoupServerMessage *msg,
 static void
 http_idle_end (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-  http_idle_forget (user_data, soup_server_message_get_socket (msg));
+  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr(GSocketAddress) peer = NULL;
+
+  if (socket == NULL)
+    return;
+  http_idle_forget (user_data, socket);
+  /* Stealing asks for the peer's address, and libsoup logs a warning if
+   * the peer has gone by then (reset): ask now, while it is there, so
+   * that libsoup keeps the answer.  Quietly first, for the same reason. */
+  peer = g_socket_get_remote_address (socket, NULL);
+  if (peer != NULL)
+    soup_server_message_get_remote_address (msg);
 }
 
 static void

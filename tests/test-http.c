@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 #include <gio/gio.h>
 
 #include "http.h"
@@ -334,6 +335,7 @@ typedef struct
   guint16  port;
   guint    requests;
   gboolean wait_for_close;
+  gboolean reset;           /* close with a reset, not an orderly FIN */
   guint    replies_ok;      /* 200 replies read */
   gboolean server_closed;   /* read end of stream while waiting */
   gint     done;
@@ -378,6 +380,13 @@ session_thread (gpointer user_data)
       /* 0 is the server's close; a timeout (10 s) leaves an error. */
       n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
       s->server_closed = n == 0 && error == NULL;
+    }
+  if (s->reset)
+    {
+      struct linger abortive = { 1, 0 };
+
+      g_assert_cmpint (setsockopt (g_socket_get_fd (socket), SOL_SOCKET,
+                                   SO_LINGER, &abortive, sizeof abortive), ==, 0);
     }
   g_socket_close (socket, NULL);
   g_atomic_int_set (&s->done, TRUE);
@@ -458,6 +467,23 @@ test_client_close_frees_descriptor (Fixture *f, gconstpointer data)
   g_assert_true (fds_settle (before));
 }
 
+/* A reset leaves the server nothing to ask the peer: libsoup must not be
+ * made to log a warning (fatal here) when the connection is taken. */
+static void
+test_client_reset_frees_descriptor (Fixture *f, gconstpointer data)
+{
+  guint before = fds_after_warm_up (f);
+  Session s = { .port = f->port, .requests = 1, .reset = TRUE };
+
+  for (guint i = 0; i < 20; i++)
+    {
+      s.done = FALSE;
+      session_run (&s);
+    }
+  g_assert_cmpuint (s.replies_ok, ==, 20);
+  g_assert_true (fds_settle (before));
+}
+
 static void
 test_keep_alive (Fixture *f, gconstpointer data)
 {
@@ -507,6 +533,8 @@ main (int argc, char **argv)
               test_error_replies, fixture_teardown);
   g_test_add ("/http/keep-alive/client-close", Fixture, NULL, fixture_setup,
               test_client_close_frees_descriptor, fixture_teardown);
+  g_test_add ("/http/keep-alive/client-reset", Fixture, NULL, fixture_setup,
+              test_client_reset_frees_descriptor, fixture_teardown);
   g_test_add ("/http/keep-alive/two-requests", Fixture, NULL, fixture_setup,
               test_keep_alive, fixture_teardown);
   g_test_add ("/http/keep-alive/idle-timeout", Fixture, NULL, fixture_setup,
