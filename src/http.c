@@ -6,10 +6,14 @@
  * within the limit, and every error reply looks the same. */
 #include "config.h"
 
-#include <errno.h>
+/* POLLRDHUP (Linux): the peer has closed its sending side. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 
 #include "http.h"
 #include "conf.h"
@@ -365,27 +369,31 @@ http_refused_count (SoupServer *server, guint status)
  * "Don't leak idle connections closed by the client").  From then on no
  * public call can free it, so we must act before libsoup reads the end:
  *
- * - when a request finishes, we watch its socket, at a priority above
- *   libsoup's own watch on the same descriptor, so that we always look
- *   first;
- * - readable with bytes waiting: a next request; we stop watching and let
- *   libsoup read it (it announces it with request-started);
- * - readable with nothing to read (end of stream, reset): the client is
- *   gone; so is a connection idle for longer than the idle timeout.  We
- *   take the connection from libsoup (soup_server_message_steal_connection
+ * - when a request finishes, we watch its socket for the end of the
+ *   client's side (POLLRDHUP: a close, a shutdown, a reset), at a
+ *   priority above libsoup's own watch on the same descriptor, so that
+ *   we always see it first; a next request does not wake us, and its
+ *   start (request-started) ends the watch;
+ * - when the client's side ends while the connection is idle, or the
+ *   connection stays idle longer than the idle timeout, we take the
+ *   connection from libsoup (soup_server_message_steal_connection
  *   through the finished message, which still owns the connection: the
  *   server forgets it and frees it) and close the stream, which closes
- *   the descriptor.
+ *   the descriptor.  "Idle" includes a next request that has begun to
+ *   arrive but not yet a whole line: libsoup does not count it as
+ *   started, and loses the connection the same way if the client closes
+ *   then.
  *
  * Stealing is safe only while libsoup still waits for the next request
  * (its message-I/O state still exists); it stops existing when libsoup
  * itself disconnects, which the message reports as "disconnected": then
  * we only forget our watch.
  *
- * Known limit: a client that pipelines a second request and closes its
- * side in the same breath may find the second request dropped, if
- * libsoup had already buffered it when we see the end of stream.  No
- * client we serve pipelines. */
+ * Known limit: a client that sends a next request on a kept connection
+ * and closes its sending side before libsoup has started reading it sees
+ * the connection closed without an answer (a pipelining client that
+ * half-closes).  No client we serve does that; the first request on a
+ * connection is never affected (libsoup starts it on accept). */
 
 #define HTTP_IDLE_KEY "saferoute-http-idle"
 
@@ -400,7 +408,7 @@ typedef struct
   IdleWatch         *watch;
   SoupServerMessage *msg;      /* the finished request: owns the connection */
   GSocket           *socket;
-  GSource           *readable;
+  GSource           *closed;     /* the client closed its side */
   GSource           *timer;
   gulong             disconnected;
 } IdleConn;
@@ -411,11 +419,8 @@ http_idle_conn_free (gpointer data)
   IdleConn *conn = data;
 
   g_signal_handler_disconnect (conn->msg, conn->disconnected);
-  if (conn->readable != NULL)
-    {
-      g_source_destroy (conn->readable);
-      g_source_unref (conn->readable);
-    }
+  g_source_destroy (conn->closed);
+  g_source_unref (conn->closed);
   g_source_destroy (conn->timer);
   g_source_unref (conn->timer);
   g_object_unref (conn->msg);
@@ -446,26 +451,9 @@ http_idle_close (IdleConn *conn)
 }
 
 static gboolean
-http_idle_readable (GSocket *socket, GIOCondition condition,
-                    gpointer user_data)
+http_idle_peer_closed (gint fd, GIOCondition condition, gpointer user_data)
 {
-  IdleConn *conn = user_data;
-  char byte;
-  gssize n;
-
-  n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0)
-    {
-      /* A next request: libsoup's turn.  The idle timer keeps running
-       * until it starts (request-started), so a client that sends one
-       * byte and stops is still closed in time. */
-      g_source_unref (conn->readable);
-      conn->readable = NULL;
-      return G_SOURCE_REMOVE;
-    }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  http_idle_close (conn);
+  http_idle_close (user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -499,11 +487,14 @@ http_idle_begin (SoupServer *server, SoupServerMessage *msg,
   conn->watch = watch;
   conn->msg = g_object_ref (msg);
   conn->socket = g_object_ref (socket);
-  /* Above G_PRIORITY_DEFAULT, libsoup's priority: see above. */
-  conn->readable = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                           NULL);
-  g_source_set_priority (conn->readable, G_PRIORITY_HIGH);
-  g_source_set_callback (conn->readable, G_SOURCE_FUNC (http_idle_readable),
+  /* Only the end of the client's side wakes us, never a next request;
+   * above G_PRIORITY_DEFAULT, libsoup's priority: see above.  libsoup
+   * closes the descriptor only in a disconnect, which forgets this watch
+   * at once, so the watch never outlives it. */
+  conn->closed = g_unix_fd_source_new (g_socket_get_fd (socket),
+                                       POLLRDHUP | G_IO_HUP | G_IO_ERR);
+  g_source_set_priority (conn->closed, G_PRIORITY_HIGH);
+  g_source_set_callback (conn->closed, G_SOURCE_FUNC (http_idle_peer_closed),
                          conn, NULL);
   conn->timer = g_timeout_source_new (watch->timeout_ms);
   g_source_set_callback (conn->timer, http_idle_expired, conn, NULL);
@@ -513,7 +504,7 @@ http_idle_begin (SoupServer *server, SoupServerMessage *msg,
                                          G_CALLBACK (http_idle_disconnected),
                                          conn);
   g_hash_table_replace (watch->idle, conn->socket, conn);
-  g_source_attach (conn->readable, g_main_context_get_thread_default ());
+  g_source_attach (conn->closed, g_main_context_get_thread_default ());
   g_source_attach (conn->timer, g_main_context_get_thread_default ());
 }
 

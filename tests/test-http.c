@@ -336,6 +336,7 @@ typedef struct
   guint    requests;
   gboolean wait_for_close;
   gboolean reset;           /* close with a reset, not an orderly FIN */
+  const char *tail;         /* sent after the requests: a next one begun */
   guint    replies_ok;      /* 200 replies read */
   gboolean server_closed;   /* read end of stream while waiting */
   gint     done;
@@ -374,6 +375,11 @@ session_thread (gpointer user_data)
       g_assert_no_error (error);
       if (g_str_has_prefix (reply->str, "HTTP/1.1 200"))
         s->replies_ok++;
+    }
+  if (s->tail != NULL)
+    {
+      n = g_socket_send (socket, s->tail, strlen (s->tail), NULL, &error);
+      g_assert_no_error (error);
     }
   if (s->wait_for_close)
     {
@@ -484,6 +490,23 @@ test_client_reset_frees_descriptor (Fixture *f, gconstpointer data)
   g_assert_true (fds_settle (before));
 }
 
+/* The client begins a next request (less than a line: libsoup has not
+ * started it) and closes: libsoup 3.2.3 alone loses that connection too. */
+static void
+test_client_close_mid_request (Fixture *f, gconstpointer data)
+{
+  guint before = fds_after_warm_up (f);
+  Session s = { .port = f->port, .requests = 1, .tail = "GE" };
+
+  for (guint i = 0; i < 20; i++)
+    {
+      s.done = FALSE;
+      session_run (&s);
+    }
+  g_assert_cmpuint (s.replies_ok, ==, 20);
+  g_assert_true (fds_settle (before));
+}
+
 static void
 test_keep_alive (Fixture *f, gconstpointer data)
 {
@@ -504,6 +527,21 @@ test_idle_timeout (Fixture *f, gconstpointer data)
   session_run (&s);
   /* Both requests on the connection, then the server closed it. */
   g_assert_cmpuint (s.replies_ok, ==, 2);
+  g_assert_true (s.server_closed);
+  g_assert_true (fds_settle (before));
+}
+
+/* A next request begun and never finished counts as idle too. */
+static void
+test_idle_timeout_mid_request (Fixture *f, gconstpointer data)
+{
+  guint before = fds_after_warm_up (f);
+  Session s = { .port = f->port, .requests = 1, .tail = "GE",
+                .wait_for_close = TRUE };
+
+  http_set_idle_timeout (f->server, 200);
+  session_run (&s);
+  g_assert_cmpuint (s.replies_ok, ==, 1);
   g_assert_true (s.server_closed);
   g_assert_true (fds_settle (before));
 }
@@ -535,9 +573,13 @@ main (int argc, char **argv)
               test_client_close_frees_descriptor, fixture_teardown);
   g_test_add ("/http/keep-alive/client-reset", Fixture, NULL, fixture_setup,
               test_client_reset_frees_descriptor, fixture_teardown);
+  g_test_add ("/http/keep-alive/client-close-mid-request", Fixture, NULL,
+              fixture_setup, test_client_close_mid_request, fixture_teardown);
   g_test_add ("/http/keep-alive/two-requests", Fixture, NULL, fixture_setup,
               test_keep_alive, fixture_teardown);
   g_test_add ("/http/keep-alive/idle-timeout", Fixture, NULL, fixture_setup,
               test_idle_timeout, fixture_teardown);
+  g_test_add ("/http/keep-alive/idle-timeout-mid-request", Fixture, NULL,
+              fixture_setup, test_idle_timeout_mid_request, fixture_teardown);
   return g_test_run ();
 }
