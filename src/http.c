@@ -6,8 +6,14 @@
  * within the limit, and every error reply looks the same. */
 #include "config.h"
 
+/* POLLRDHUP (Linux): the peer has closed its sending side. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <poll.h>
 #include <string.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 
 #include "http.h"
 #include "conf.h"
@@ -15,6 +21,8 @@
 #include "report.h"
 #include "signature.h"
 #include "store.h"
+
+static void http_watch_idle (SoupServer *server);
 
 gboolean
 http_listen (SoupServer *server, const char *listen, GError **error)
@@ -48,6 +56,7 @@ http_listen (SoupServer *server, const char *listen, GError **error)
     goto fail;
   if (!soup_server_listen_socket (server, socket, 0, &local))
     goto fail;
+  http_watch_idle (server);
   return TRUE;
 
 fail:
@@ -349,4 +358,220 @@ http_refused_count (SoupServer *server, guint status)
     default:
       return 0;
     }
+}
+
+/* Idle keep-alive connections.
+ *
+ * libsoup 3.2.3 (Debian 12) never closes a keep-alive connection that the
+ * client closes between two requests: it reads the end of stream, drops
+ * the blank message it was waiting with and forgets the connection, which
+ * keeps its socket in CLOSE-WAIT for ever (fixed upstream in 3.3.0,
+ * "Don't leak idle connections closed by the client").  From then on no
+ * public call can free it, so we must act before libsoup reads the end:
+ *
+ * - when a request finishes, we watch its socket for the end of the
+ *   client's side (POLLRDHUP: a close, a shutdown, a reset), at a
+ *   priority above libsoup's own watch on the same descriptor, so that
+ *   we always see it first; a next request does not wake us, and its
+ *   start (request-started) ends the watch;
+ * - when the client's side ends while the connection is idle, or the
+ *   connection stays idle longer than the idle timeout, we take the
+ *   connection from libsoup (soup_server_message_steal_connection
+ *   through the finished message, which still owns the connection: the
+ *   server forgets it and frees it) and close the stream, which closes
+ *   the descriptor.  "Idle" includes a next request that has begun to
+ *   arrive but not yet a whole line: libsoup does not count it as
+ *   started, and loses the connection the same way if the client closes
+ *   then.
+ *
+ * Stealing is safe only while libsoup still waits for the next request
+ * (its message-I/O state still exists); it stops existing when libsoup
+ * itself disconnects, which the message reports as "disconnected": then
+ * we only forget our watch.
+ *
+ * Known limit: a client that sends a next request on a kept connection
+ * and closes its sending side before libsoup has started reading it sees
+ * the connection closed without an answer (a pipelining client that
+ * half-closes).  No client we serve does that; the first request on a
+ * connection is never affected (libsoup starts it on accept). */
+
+#define HTTP_IDLE_KEY "saferoute-http-idle"
+
+typedef struct
+{
+  GHashTable *idle;        /* GSocket* -> IdleConn*, owned */
+  guint       timeout_ms;
+} IdleWatch;
+
+typedef struct
+{
+  IdleWatch         *watch;
+  SoupServerMessage *msg;      /* the finished request: owns the connection */
+  GSocket           *socket;
+  GSource           *closed;     /* the client closed its side */
+  GSource           *timer;
+  gulong             disconnected;
+} IdleConn;
+
+static void
+http_idle_conn_free (gpointer data)
+{
+  IdleConn *conn = data;
+
+  g_signal_handler_disconnect (conn->msg, conn->disconnected);
+  g_source_destroy (conn->closed);
+  g_source_unref (conn->closed);
+  g_source_destroy (conn->timer);
+  g_source_unref (conn->timer);
+  g_object_unref (conn->msg);
+  g_object_unref (conn->socket);
+  g_free (conn);
+}
+
+static void
+http_idle_forget (IdleWatch *watch, GSocket *socket)
+{
+  if (socket != NULL)
+    g_hash_table_remove (watch->idle, socket);
+}
+
+/* Takes the connection from libsoup and closes it. */
+static void
+http_idle_close (IdleConn *conn)
+{
+  g_autoptr(SoupServerMessage) msg = g_object_ref (conn->msg);
+  g_autoptr(GIOStream) stream = NULL;
+
+  /* Forget first: stealing emits "disconnected", whose handler would
+   * free CONN in the middle of this function otherwise. */
+  http_idle_forget (conn->watch, conn->socket);
+  stream = soup_server_message_steal_connection (msg);
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
+}
+
+static gboolean
+http_idle_peer_closed (gint fd, GIOCondition condition, gpointer user_data)
+{
+  http_idle_close (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+http_idle_expired (gpointer user_data)
+{
+  http_idle_close (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+http_idle_disconnected (SoupServerMessage *msg, gpointer user_data)
+{
+  IdleConn *conn = user_data;
+
+  http_idle_forget (conn->watch, conn->socket);
+}
+
+static void
+http_idle_begin (SoupServer *server, SoupServerMessage *msg,
+                 gpointer user_data)
+{
+  IdleWatch *watch = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  IdleConn *conn;
+
+  /* No socket: accepted with soup_server_accept_iostream, not ours. */
+  if (socket == NULL || g_socket_is_closed (socket))
+    return;
+  conn = g_new0 (IdleConn, 1);
+  conn->watch = watch;
+  conn->msg = g_object_ref (msg);
+  conn->socket = g_object_ref (socket);
+  /* Only the end of the client's side wakes us, never a next request;
+   * above G_PRIORITY_DEFAULT, libsoup's priority: see above.  libsoup
+   * closes the descriptor only in a disconnect, which forgets this watch
+   * at once, so the watch never outlives it. */
+  conn->closed = g_unix_fd_source_new (g_socket_get_fd (socket),
+                                       POLLRDHUP | G_IO_HUP | G_IO_ERR);
+  g_source_set_priority (conn->closed, G_PRIORITY_HIGH);
+  g_source_set_callback (conn->closed, G_SOURCE_FUNC (http_idle_peer_closed),
+                         conn, NULL);
+  conn->timer = g_timeout_source_new (watch->timeout_ms);
+  g_source_set_callback (conn->timer, http_idle_expired, conn, NULL);
+  /* A connection libsoup does not keep (Connection: close, an error) is
+   * disconnected right after this signal: we forget it then. */
+  conn->disconnected = g_signal_connect (msg, "disconnected",
+                                         G_CALLBACK (http_idle_disconnected),
+                                         conn);
+  g_hash_table_replace (watch->idle, conn->socket, conn);
+  g_source_attach (conn->closed, g_main_context_get_thread_default ());
+  g_source_attach (conn->timer, g_main_context_get_thread_default ());
+}
+
+static void
+http_idle_end (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr(GSocketAddress) peer = NULL;
+
+  if (socket == NULL)
+    return;
+  http_idle_forget (user_data, socket);
+  /* Stealing asks for the peer's address, and libsoup logs a warning if
+   * the peer has gone by then (reset): ask now, while it is there, so
+   * that libsoup keeps the answer.  Quietly first, for the same reason. */
+  peer = g_socket_get_remote_address (socket, NULL);
+  if (peer != NULL)
+    soup_server_message_get_remote_address (msg);
+}
+
+static void
+http_idle_watch_free (gpointer data)
+{
+  IdleWatch *watch = data;
+
+  g_hash_table_unref (watch->idle);
+  g_free (watch);
+}
+
+static IdleWatch *
+http_idle_watch (SoupServer *server)
+{
+  IdleWatch *watch = g_object_get_data (G_OBJECT (server), HTTP_IDLE_KEY);
+
+  if (watch != NULL)
+    return watch;
+  watch = g_new0 (IdleWatch, 1);
+  watch->idle = g_hash_table_new_full (NULL, NULL, NULL, http_idle_conn_free);
+  watch->timeout_ms = HTTP_IDLE_TIMEOUT_MS;
+  g_object_set_data_full (G_OBJECT (server), HTTP_IDLE_KEY, watch,
+                          http_idle_watch_free);
+  return watch;
+}
+
+static void
+http_watch_idle (SoupServer *server)
+{
+  IdleWatch *watch = http_idle_watch (server);
+
+  /* Once per server, however many addresses it listens on. */
+  if (g_signal_handler_find (server, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA,
+                             0, 0, NULL, http_idle_begin, watch) != 0)
+    return;
+  /* A 500 is "aborted" but the connection may stay open all the same. */
+  g_signal_connect (server, "request-finished", G_CALLBACK (http_idle_begin),
+                    watch);
+  g_signal_connect (server, "request-aborted", G_CALLBACK (http_idle_begin),
+                    watch);
+  g_signal_connect (server, "request-started", G_CALLBACK (http_idle_end),
+                    watch);
+}
+
+void
+http_set_idle_timeout (SoupServer *server, guint milliseconds)
+{
+  g_return_if_fail (SOUP_IS_SERVER (server));
+  g_return_if_fail (milliseconds > 0);
+
+  http_idle_watch (server)->timeout_ms = milliseconds;
 }

@@ -7,7 +7,9 @@
  *   they arrive.  libsoup has no such limit of its own.
  * - One mapping from GError to an HTTP status and a plain-text reason.
  * - JSON replies built with json-glib.
- * - Security headers on every reply (no-store, nosniff, CSP). */
+ * - Security headers on every reply (no-store, nosniff, CSP).
+ * - Keep-alive connections closed when the client closes them or after
+ *   an idle timeout (libsoup 3.2.3 keeps them open for ever). */
 #pragma once
 
 #include <glib.h>
@@ -18,11 +20,20 @@ G_BEGIN_DECLS
 
 #define HTTP_BACKLOG 1024
 
+/* A keep-alive connection idle this long between requests is closed (as
+ * nginx's keepalive_timeout); so is one the client closed, at once. */
+#define HTTP_IDLE_TIMEOUT_MS (60 * 1000)
+
 /* Listens on "ADDR:PORT" (port 0 = any; the bound URI can be read back with
  * soup_server_get_uris).  Errors name the address. */
 gboolean  http_listen            (SoupServer  *server,
                                   const char  *listen,
                                   GError     **error);
+
+/* Changes SERVER's idle timeout (HTTP_IDLE_TIMEOUT_MS by default) for
+ * connections that go idle from now on. */
+void      http_set_idle_timeout  (SoupServer  *server,
+                                  guint        milliseconds);
 
 /* Installs the body limit on every request of SERVER. */
 void      http_limit_body        (SoupServer  *server,

@@ -138,5 +138,4 @@ EXTRA_DIST += tests/no-secrets-in-logs.sh
 TESTS += tests/soak.sh
 EXTRA_DIST += tests/soak.sh tests/fault-proxy.py
 TESTS += tests/connection-leak.sh
-XFAIL_TESTS += tests/connection-leak.sh
 EXTRA_DIST += tests/connection-leak.sh
