@@ -14,6 +14,8 @@ set -u
 top_builddir=$(cd "${1:-.}" && pwd)
 top_srcdir=$(cd "${2:-$top_builddir}" && pwd)
 export top_builddir top_srcdir
+# The gateway refuses to start without its catalogs: use the build tree's.
+export SAFEROUTE_LOCALEDIR="$top_builddir/locale"
 . "$top_srcdir/tests/lib.sh"
 
 N=${N:-100000}

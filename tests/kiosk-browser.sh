@@ -44,7 +44,10 @@ start () { # start NAME ARGS...: sets $url
 }
 start main
 kiosk_url=$url
-start idle --idle-timeout 4 --idle-warning 2 --state-dir "$T/idle-state"
+# Short, but each stage long enough that a loaded machine (distcheck and
+# the sanitizer build run this too) cannot skip past the warning page
+# before the test looks for it.
+start idle --idle-timeout 12 --idle-warning 6 --state-dir "$T/idle-state"
 idle_url=$url
 
 langs=${KIOSK_TEST_LANGS:-$langs}

@@ -115,7 +115,8 @@ curl -s -o "$T/b" -H "Cookie: saferoute_session=$old" "$url/en/report"
 check "the old cookie reaches nothing" sh -c "grep -q 'name=\"step\" value=\"category\"' '$T/b' && ! grep -q 'checked' '$T/b'"
 
 # --- idle expiry on the server (the browser may be gone) ---
-start_kiosk idle --idle-timeout 2 --idle-warning 1
+# Long enough that a loaded machine still sees the idle page first.
+start_kiosk idle --idle-timeout 6 --idle-warning 3
 rm -f "$jar"
 get /en/report >/dev/null
 step category -d category=hate-crime
