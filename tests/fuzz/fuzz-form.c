@@ -58,7 +58,7 @@ fuzz_form_decode (const char *body, gsize length, const Wizard *w)
   GHashTable *form;
 
   if (memchr (body, '\0', length) != NULL)
-    form = g_hash_table_new (g_str_hash, g_str_equal);
+    form = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   else
     {
       g_autofree char *copy = g_strndup (body, length);
