@@ -148,3 +148,5 @@ EXTRA_DIST += tests/soak.sh tests/fault-proxy.py
 TESTS += tests/connection-leak.sh
 XFAIL_TESTS += tests/connection-leak.sh
 EXTRA_DIST += tests/connection-leak.sh
+check_PROGRAMS += tests/fuzz/replay-twilio
+tests_fuzz_replay_twilio_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-twilio.c
