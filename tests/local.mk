@@ -150,3 +150,5 @@ XFAIL_TESTS += tests/connection-leak.sh
 EXTRA_DIST += tests/connection-leak.sh
 check_PROGRAMS += tests/fuzz/replay-twilio
 tests_fuzz_replay_twilio_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-twilio.c
+check_PROGRAMS += tests/fuzz/replay-kannel
+tests_fuzz_replay_kannel_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-kannel.c
