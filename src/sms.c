@@ -165,6 +165,7 @@ char *
 sms_normalize (const char *text)
 {
   g_autofree char *nfc = NULL;
+  g_autofree char *plain = NULL;
   GString *out;
 
   g_return_val_if_fail (text != NULL, NULL);
@@ -177,14 +178,19 @@ sms_normalize (const char *text)
       gunichar ch = g_utf8_get_char (p);
       const char *repl = normalize_char (ch);
 
-      if (ch == '\r' && p[1] == '\n')
+      /* A CR before the line feed, however many, is part of the line
+       * end: dropping only the last would leave "\r\n" for next time. */
+      if (ch == '\r' && p[strspn (p, "\r")] == '\n')
         continue;
       if (repl != NULL)
         g_string_append (out, repl);
       else
         g_string_append_unichar (out, ch);
     }
-  return g_string_free (out, FALSE);
+  /* Removing an invisible character can put a letter next to its
+   * combining mark: compose again, so normalising twice changes nothing. */
+  plain = g_string_free (out, FALSE);
+  return g_utf8_normalize (plain, -1, G_NORMALIZE_NFC);
 }
 
 /* ------------------------------------------------------------------ */

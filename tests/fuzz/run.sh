@@ -17,6 +17,9 @@ cflags="-g -O1 -fno-omit-frame-pointer -std=gnu11 -I$top_builddir -I$top_srcdir/
 cflags="$cflags -DG_LOG_DOMAIN=\"saferoute\" -DLOCALEDIR=\"/nonexistent\" -DSYSCONFDIR=\"/nonexistent\" -DPKGDATADIR=\"/nonexistent\""
 libs="$(pkg-config --libs $pkgs)"
 status=0
+# Targets that reply in every language read the catalogs make built.
+SAFEROUTE_LOCALEDIR="$top_builddir/locale"
+export SAFEROUTE_LOCALEDIR
 # The library once, instrumented for coverage but without libFuzzer's main.
 mkdir -p "$out/lib"
 for c in "$top_srcdir"/src/*.c; do
