@@ -101,3 +101,7 @@ dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
 check_PROGRAMS += tests/test-convo
 TESTS += tests/test-convo
+TESTS += tests/bad-input.sh
+EXTRA_DIST += tests/bad-input.sh
+EXTRA_DIST += tests/bad-input/table.tsv
+EXTRA_DIST += tests/bad-input/driver.py

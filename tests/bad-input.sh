@@ -1,0 +1,164 @@
+#!/bin/sh
+# bad-input: the hostile-request table (tests/bad-input/table.tsv) against
+# the real kiosk, gateway and partner inbox on loopback.  Each row must get
+# its documented status and message (tests/bad-input/driver.py); then:
+# a slow body must not stall other clients, 5,000 kiosk sessions must
+# leave the session table bounded, every store holds exactly what it held
+# plus what was legitimately accepted, markup sent in is shown escaped on
+# the inbox page, and all three servers still answer /healthz.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need curl python3 sqlite3
+gateway=$top_builddir/gateway/saferoute-gateway
+inbox=$top_builddir/partner/saferoute-inbox
+kiosk=$top_builddir/kiosk/saferoute-kiosk
+mkenv=$top_builddir/tests/sr-test-envelope
+table=$top_srcdir/tests/bad-input/table.tsv
+driver=$top_srcdir/tests/bad-input/driver.py
+rows=$(grep -vc '^#' "$table")
+plan $((rows + 14))
+
+dir=$T/state
+mkdir -p "$dir"
+inbox_port=$(free_port)
+gw_port=$(free_port)
+inbox_url=http://127.0.0.1:$inbox_port
+gw_url=http://127.0.0.1:$gw_port
+
+# The inbox makes the demo partner's keys; the others read them.
+"$inbox" --demo --state-dir "$dir" --listen "127.0.0.1:$inbox_port" >"$T/inbox.log" 2>&1 &
+inbox_pid=$!
+track $inbox_pid
+wait_for_http "$inbox_url/" || bail "inbox did not start: $(cat "$T/inbox.log")"
+"$gateway" --demo --state-dir "$dir" --demo-inbox "$inbox_url" \
+  --listen "127.0.0.1:$gw_port" >"$T/gateway.log" 2>&1 &
+gw_pid=$!
+track $gw_pid
+wait_for_http "$gw_url/healthz" || bail "gateway did not start: $(cat "$T/gateway.log")"
+
+# The kiosk serves a copy of its assets with a symlink out and a dot file.
+cp -R "$top_srcdir/kiosk/assets" "$T/assets"
+chmod -R u+w "$T/assets"
+ln -s /etc/passwd "$T/assets/link-out"
+echo secret >"$T/assets/.hidden"
+lang_flag=
+"$kiosk" --demo --state-dir "$T/probe" --listen 127.0.0.1:0 --idle-timeout 5 \
+  --idle-warning 5 >/dev/null 2>"$T/probe.err"
+if grep -q catalog "$T/probe.err"; then lang_flag=--allow-missing-translations; fi
+"$kiosk" --demo --state-dir "$dir" --demo-inbox "$inbox_url" --listen 127.0.0.1:0 \
+  --assets-dir "$T/assets" $lang_flag >"$T/kiosk.out" 2>"$T/kiosk.log" &
+kiosk_pid=$!
+track $kiosk_pid
+wait_until 20 grep -qs 'listening on' "$T/kiosk.out" || bail "kiosk did not start: $(cat "$T/kiosk.log")"
+kiosk_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/kiosk.out")
+
+# A valid sealed envelope with markup, SQL and CRLF in its message.
+"$mkenv" seal "$dir/demo/partner.pub" demo-support "$T/envelope.json" \
+  '<script>alert(1)</script>\nBcc: x@evil.example\n\x27; DROP TABLE report; --' \
+  >"$T/envelope.id" || bail "sr-test-envelope failed"
+
+counts () { # counts: rows of every table of every store, one line
+  for db in "$dir/gateway.db" "$dir/kiosk.db" "$dir/inbox.sqlite"; do
+    for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"); do
+      printf '%s:%s=%s ' "$(basename "$db")" "$t" "$(sqlite3 "$db" "SELECT count(*) FROM \"$t\"")"
+    done
+  done
+  echo
+}
+counts >"$T/before"
+
+# --- the table ---
+PYTHONDONTWRITEBYTECODE=1 python3 "$driver" "$table" "$kiosk_url" "$gw_url" "$inbox_url" \
+  "$dir/demo/hmac.secret" "$T/envelope.json" >"$T/driver.out" 2>"$T/driver.err"
+grep -q '^# .* rows' "$T/driver.out" || { cat "$T/driver.err"; bail "driver failed"; }
+while IFS= read -r line; do
+  case $line in
+    "ok - "*) ok "${line#ok - }" ;;
+    "not ok - "*) not_ok "${line#not ok - }" ;;
+    *) echo "$line" ;;
+  esac
+done <"$T/driver.out"
+
+# --- a slow body must not stall anyone else ---
+check "slow bodies: 50 trickling clients, /healthz is served meanwhile, each slow client answered" \
+  python3 - "$kiosk_url" "$gw_url" "$inbox_url" <<'PY'
+import socket, sys, time, urllib.request
+ok = True
+for url in sys.argv[1:]:
+    host, port = url.split("//")[1].split(":")
+    slow = []
+    for i in range(50):
+        s = socket.create_connection((host, int(port)), timeout=20)
+        s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 20\r\n\r\n{")
+        slow.append(s)
+    with urllib.request.urlopen(url + ("/" if url == sys.argv[3] else "/healthz"), timeout=10) as r:
+        ok &= r.status == 200
+    for s in slow:
+        s.sendall(b"x" * 19)
+    for s in slow:
+        ok &= s.recv(64).startswith(b"HTTP/1.1 405")
+        s.close()
+sys.exit(0 if ok else 1)
+PY
+
+# --- huge numbers of sessions: the kiosk keeps a bounded table ---
+sessions () { # sessions N: N cookie-less visits, each making a session
+  python3 - "$kiosk_url" "$1" <<'PY' >/dev/null
+import http.client, sys
+host, port = sys.argv[1].split("//")[1].split(":")
+c = http.client.HTTPConnection(host, int(port), timeout=10)
+for i in range(int(sys.argv[2])):
+    c.request("GET", "/en/report")
+    c.getresponse().read()
+PY
+}
+rss () { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+first=$(curl -s -D - -o /dev/null "$kiosk_url/en/report" | tr -d '\r' | sed -n 's/^Set-Cookie: saferoute_session=\([0-9a-f]*\);.*/\1/p')
+sessions 2500
+rss0=$(rss $kiosk_pid)
+sessions 2500
+rss1=$(rss $kiosk_pid)
+echo "# kiosk RSS after 2,500 sessions ${rss0} kB, after 5,000 ${rss1} kB"
+check "5,000 sessions: RSS does not grow by 2 MB over the second 2,500" [ $((rss1 - rss0)) -lt 2048 ]
+again=$(curl -s -D - -o /dev/null -H "Cookie: saferoute_session=$first" "$kiosk_url/en/report" | tr -d '\r' | grep -c '^Set-Cookie: saferoute_session=[0-9a-f]')
+check "... and the oldest session was evicted (a new cookie is issued)" [ -n "$first" ] && [ "$again" = 1 ]
+
+# --- the stores: what they held plus what was legitimately accepted ---
+arrived () { [ "$(sqlite3 "$dir/inbox.sqlite" 'SELECT count(*) FROM report')" -ge 2 ]; }
+check "the kiosk's report reached the inbox" wait_until 30 arrived
+counts >"$T/after"
+python3 - "$T/before" "$T/after" >"$T/diff" <<'PY'
+import sys
+def read(p):
+    return dict(kv.split("=") for kv in open(p).read().split())
+b, a = read(sys.argv[1]), read(sys.argv[2])
+for k in sorted(set(a) | set(b)):
+    d = int(a.get(k, 0)) - int(b.get(k, 0))
+    if d:
+        print("%s %+d" % (k, d))
+PY
+echo "# store changes: $(tr '\n' ' ' <"$T/diff")"
+check "gateway.db: nothing stored by hostile requests" sh -c "! grep -q '^gateway.db' '$T/diff'"
+check "kiosk.db: exactly the one report confirmed at the kiosk" \
+  sh -c "grep -qx 'kiosk.db:deliveries +1' '$T/diff' && grep -qx 'kiosk.db:envelopes +1' '$T/diff'"
+check "inbox: exactly the webhook's envelope and the kiosk's report" grep -qx 'inbox.sqlite:report +2' "$T/diff"
+check "nothing else changed in any store" \
+  sh -c "[ \$(grep -v '^kiosk.db:ledger' '$T/diff' | wc -l) = 3 ]"
+
+# --- markup sent in is shown escaped, later, on the inbox page ---
+curl -s "$inbox_url/" >"$T/list.html"
+check "inbox list page has no raw markup" sh -c "! grep -q '<script>alert' '$T/list.html'"
+bad=0
+for id in $(sqlite3 "$dir/inbox.sqlite" 'SELECT id FROM report'); do
+  curl -s "$inbox_url/reports/$id" >"$T/r.html"
+  grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$T/r.html" || bad=1
+  grep -q '<script>alert\|<img src=x' "$T/r.html" && bad=1
+done
+check "inbox report pages show the markup escaped" [ "$bad" = 0 ]
+
+# --- everyone is still alive ---
+for u in "$kiosk_url" "$gw_url" "$inbox_url/"; do
+  case $u in */) h=$u ;; *) h=$u/healthz ;; esac
+  check "still alive: $h" [ "$(curl -s -o /dev/null -w '%{http_code}' "$h")" = 200 ]
+done
+check "no server logged a critical error" sh -c "! grep -q 'CRITICAL\|ERROR\|AddressSanitizer\|runtime error' '$T/kiosk.log' '$T/gateway.log' '$T/inbox.log'"
