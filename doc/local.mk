@@ -16,3 +16,4 @@ doc/systemd/saferoute-inbox.service: doc/systemd/saferoute-inbox.service.in Make
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
 dist_man_MANS += doc/saferoute-kiosk.8
 dist_man_MANS += doc/saferoute-inbox.1
+EXTRA_DIST += doc/SECURITY.md
