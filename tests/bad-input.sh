@@ -15,7 +15,7 @@ mkenv=$top_builddir/tests/sr-test-envelope
 table=$top_srcdir/tests/bad-input/table.tsv
 driver=$top_srcdir/tests/bad-input/driver.py
 rows=$(grep -vc '^#' "$table")
-plan $((rows + 14))
+plan $((rows + 19))
 
 dir=$T/state
 mkdir -p "$dir"
@@ -56,10 +56,88 @@ kiosk_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/kiosk.out")
   '<script>alert(1)</script>\nBcc: x@evil.example\n\x27; DROP TABLE report; --' \
   >"$T/envelope.id" || bail "sr-test-envelope failed"
 
+# --- a configured gateway: a pull partner with a known token, and an
+# e-mail partner behind a real SMTP server (aiosmtpd) ---
+smtp_port=$(free_port)
+gw2_port=$(free_port)
+gw2_url=http://127.0.0.1:$gw2_port
+BADINPUT_PULL_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+export BADINPUT_PULL_TOKEN
+mkdir -p "$T/mail/tmp" "$T/mail/new" "$T/mail/cur" "$T/state2"
+"${PYTHON3:-/usr/bin/python3}" -m aiosmtpd -n -l "127.0.0.1:$smtp_port" \
+  -c aiosmtpd.handlers.Mailbox "$T/mail" >"$T/smtp.log" 2>&1 &
+track $!
+cat >"$T/gateway.conf" <<CONF
+[gateway]
+listen = 127.0.0.1:$gw2_port
+state_dir = $T/state2
+
+[partner test-pull]
+name = Test Pull Support
+kind = support
+services = *
+languages = en
+delivery = pull
+pull_token = $BADINPUT_PULL_TOKEN
+public_key_file = $dir/demo/partner.pub
+
+[partner test-mail]
+name = Test Mail Support
+kind = support
+services = *
+languages = en
+delivery = email
+email_to = cases@partner.example
+email_from = saferoute@gateway.example
+smtp_url = smtp://127.0.0.1:$smtp_port
+public_key_file = $dir/demo/partner.pub
+CONF
+"$gateway" --config "$T/gateway.conf" >"$T/gateway2.log" 2>&1 &
+gw2_pid=$!
+track $gw2_pid
+wait_for_http "$gw2_url/healthz" || bail "gateway (config) did not start: $(cat "$T/gateway2.log")"
+ctl=$top_builddir/ctl/saferoutectl
+"$mkenv" report test-pull "$T/pull.json" 'pull <b>bold</b>' >/dev/null || bail "report failed"
+"$mkenv" report test-mail "$T/mail.json" \
+  'mail\nBcc: victim@evil.example\nSubject: injected\n\n<script>alert(1)</script>' >/dev/null || bail "report failed"
+python3 - "$T/mail.json" "$T/crlf.json" <<'PY'
+import json, sys, uuid
+r = json.load(open(sys.argv[1]))
+r["id"] = str(uuid.uuid4())
+r["message"] = "crlf\r\nBcc: victim@evil.example\r\n"
+json.dump(r, open(sys.argv[2], "w"))
+PY
+"$ctl" --config "$T/gateway.conf" enqueue "$T/pull.json" "$T/mail.json" >"$T/enqueue.out" 2>&1
+sqlite3 "$T/state2/gateway.db" 'SELECT count(*) FROM deliveries' >"$T/rows2"
+"$ctl" --config "$T/gateway.conf" enqueue "$T/crlf.json" >"$T/crlf.out" 2>&1; s=$?
+check "a report with CR in its message is refused by intake (exit $s)" \
+  sh -c "[ $s != 0 ] && [ \$(sqlite3 '$T/state2/gateway.db' 'SELECT count(*) FROM deliveries') = \$(cat '$T/rows2') ]"
+mailed () { [ -n "$(ls "$T/mail/new" 2>/dev/null)" ]; }
+check "the e-mail partner's delivery reaches the SMTP server" wait_until 30 mailed
+check "... with no header injected from the report (no Bcc, Cc or second Subject)" python3 - "$T/mail/new" <<'PY'
+import email, email.policy, json, os, sys
+d = sys.argv[1]
+msgs = [email.message_from_binary_file(open(os.path.join(d, f), "rb"), policy=email.policy.default)
+        for f in os.listdir(d)]
+ok = len(msgs) == 1
+for m in msgs:
+    names = [k.lower() for k in m.keys()]
+    ok &= "bcc" not in names and "cc" not in names and names.count("subject") == 1
+    ok &= m["Subject"].startswith("saferoute delivery ") and "cases@partner.example" in str(m["To"])
+    ok &= all("evil" not in str(v) and "injected" not in str(v) for v in m.values())
+    raw = m.as_bytes()
+    ok &= b"victim@evil" not in raw and b"<script>" not in raw
+    att = [p for p in m.walk() if p.get_content_type() == "application/json"]
+    ok &= len(att) == 1 and "sealed" in json.loads(att[0].get_content())
+    if not ok:
+        print("# mail headers:", list(m.items()))
+sys.exit(0 if ok else 1)
+PY
+
 counts () { # counts: rows of every table of every store, one line
-  for db in "$dir/gateway.db" "$dir/kiosk.db" "$dir/inbox.sqlite"; do
+  for db in "$dir/gateway.db" "$dir/kiosk.db" "$dir/inbox.sqlite" "$T/state2/gateway.db"; do
     for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"); do
-      printf '%s:%s=%s ' "$(basename "$db")" "$t" "$(sqlite3 "$db" "SELECT count(*) FROM \"$t\"")"
+      printf '%s:%s=%s ' "${db#$T/}" "$t" "$(sqlite3 "$db" "SELECT count(*) FROM \"$t\"")"
     done
   done
   echo
@@ -67,8 +145,9 @@ counts () { # counts: rows of every table of every store, one line
 counts >"$T/before"
 
 # --- the table ---
-PYTHONDONTWRITEBYTECODE=1 python3 "$driver" "$table" "$kiosk_url" "$gw_url" "$inbox_url" \
-  "$dir/demo/hmac.secret" "$T/envelope.json" >"$T/driver.out" 2>"$T/driver.err"
+PYTHONDONTWRITEBYTECODE=1 python3 "$driver" "$table" "$dir/demo/hmac.secret" "$T/envelope.json" \
+  kiosk="$kiosk_url" gateway="$gw_url" inbox="$inbox_url" gwconf="$gw2_url" \
+  >"$T/driver.out" 2>"$T/driver.err"
 grep -q '^# .* rows' "$T/driver.out" || { cat "$T/driver.err"; bail "driver failed"; }
 while IFS= read -r line; do
   case $line in
@@ -138,12 +217,14 @@ for k in sorted(set(a) | set(b)):
         print("%s %+d" % (k, d))
 PY
 echo "# store changes: $(tr '\n' ' ' <"$T/diff")"
-check "gateway.db: nothing stored by hostile requests" sh -c "! grep -q '^gateway.db' '$T/diff'"
+check "gateway.db (demo and configured): nothing stored by hostile requests" sh -c "! grep -q 'gateway.db' '$T/diff'"
 check "kiosk.db: exactly the one report confirmed at the kiosk" \
-  sh -c "grep -qx 'kiosk.db:deliveries +1' '$T/diff' && grep -qx 'kiosk.db:envelopes +1' '$T/diff'"
-check "inbox: exactly the webhook's envelope and the kiosk's report" grep -qx 'inbox.sqlite:report +2' "$T/diff"
+  sh -c "grep -qx 'state/kiosk.db:deliveries +1' '$T/diff' && grep -qx 'state/kiosk.db:envelopes +1' '$T/diff'"
+check "inbox: exactly the webhook's envelope and the kiosk's report" grep -qx 'state/inbox.sqlite:report +2' "$T/diff"
 check "nothing else changed in any store" \
-  sh -c "[ \$(grep -v '^kiosk.db:ledger' '$T/diff' | wc -l) = 3 ]"
+  sh -c "[ \$(grep -v '^state/kiosk.db:ledger' '$T/diff' | wc -l) = 3 ]"
+check "the pull partner's envelope is still pending (no hostile ack took it)" sh -c \
+  "curl -s -H 'Authorization: Bearer $BADINPUT_PULL_TOKEN' '$gw2_url/api/v1/partner/envelopes' | grep -q '\"sealed\"'"
 
 # --- markup sent in is shown escaped, later, on the inbox page ---
 curl -s "$inbox_url/" >"$T/list.html"
@@ -157,8 +238,8 @@ done
 check "inbox report pages show the markup escaped" [ "$bad" = 0 ]
 
 # --- everyone is still alive ---
-for u in "$kiosk_url" "$gw_url" "$inbox_url/"; do
+for u in "$kiosk_url" "$gw_url" "$gw2_url" "$inbox_url/"; do
   case $u in */) h=$u ;; *) h=$u/healthz ;; esac
   check "still alive: $h" [ "$(curl -s -o /dev/null -w '%{http_code}' "$h")" = 200 ]
 done
-check "no server logged a critical error" sh -c "! grep -q 'CRITICAL\|ERROR\|AddressSanitizer\|runtime error' '$T/kiosk.log' '$T/gateway.log' '$T/inbox.log'"
+check "no server logged a critical error" sh -c "! grep -q 'CRITICAL\|ERROR\|AddressSanitizer\|runtime error' '$T/kiosk.log' '$T/gateway.log' '$T/gateway2.log' '$T/inbox.log'"

@@ -3,15 +3,18 @@
 socket and checks the status and a substring of the reply.  Prints TAP
 lines (without a plan: tests/bad-input.sh numbers and plans them).
 
-Usage: driver.py TABLE KIOSK_URL GATEWAY_URL INBOX_URL HMAC_SECRET_FILE
-       ENVELOPE_FILE
+Usage: driver.py TABLE HMAC_SECRET_FILE ENVELOPE_FILE NAME=URL...
 
-The table is tab-separated: name, server (kiosk|gateway|inbox), method,
+The table is tab-separated: name, server (a NAME given; "kiosk" must be
+one), method,
 path, headers ("Name: value" joined by " || "), body, status, substring.
 Headers, body and path take Python backslash escapes (\\r \\n \\x00 \\xff),
 so hostile bytes stay visible in the table.  A body of "@GEN ARG" is made
 by a generator below.  {CSRF} and {COOKIE} stand for a live kiosk
-session's token and cookie, {ENV} for the signed envelope's bytes.
+session's token and cookie, {ENVID} for the envelope's id, {TOKEN} for
+$BADINPUT_PULL_TOKEN.  A substring list is joined by " && "; a leading
+"!" means the reply must NOT contain it.  Status 0: the server closes
+the connection without a reply.
 """
 import hashlib
 import hmac
@@ -105,9 +108,9 @@ def signature(secret, body, when):
 
 
 def main():
-    table, kiosk, gateway, inbox, secret_file, envelope_file = sys.argv[1:7]
-    servers = {"kiosk": split_url(kiosk), "gateway": split_url(gateway),
-               "inbox": split_url(inbox)}
+    table, secret_file, envelope_file = sys.argv[1:4]
+    servers = dict((a.split("=", 1)[0], split_url(a.split("=", 1)[1]))
+                   for a in sys.argv[4:])
     secret = open(secret_file, "rb").read().strip()
     envelope = open(envelope_file, "rb").read()
     envelope_id = re.search(rb'"id"\s*:\s*"([^"]+)"', envelope).group(1)
@@ -130,7 +133,8 @@ def main():
         name, server, method, path, headers, body, want, substring = line.split("\t")
         n += 1
         subst = {b"{CSRF}": session.csrf, b"{COOKIE}": session.cookie,
-                 b"{ENVID}": envelope_id, b"@HUGEHEADER": b"h" * 200000,
+                 b"{ENVID}": envelope_id,
+                 b"{TOKEN}": os.environ.get("BADINPUT_PULL_TOKEN", "").encode(), b"@HUGEHEADER": b"h" * 200000,
                  b"@MANYHEADERS": b"\r\n".join(b"X-%d: v" % i for i in range(5000)),
                  b"@LONGPATH": b"p" * 200000, b"@LONGVALUE": b"7" * 20000,
                  b"@LONGCOOKIE": b"c" * 6000}
