@@ -198,7 +198,12 @@ rss0=$(rss $kiosk_pid)
 sessions 2500
 rss1=$(rss $kiosk_pid)
 echo "# kiosk RSS after 2,500 sessions ${rss0} kB, after 5,000 ${rss1} kB"
-check "5,000 sessions: RSS does not grow by 2 MB over the second 2,500" [ $((rss1 - rss0)) -lt 2048 ]
+if ldd "$kiosk" 2>/dev/null | grep -q libasan; then
+  # ASan's quarantine keeps freed sessions' memory: RSS says nothing.
+  ok "# SKIP RSS bound under AddressSanitizer"
+else
+  check "5,000 sessions: RSS does not grow by 2 MB over the second 2,500" [ $((rss1 - rss0)) -lt 2048 ]
+fi
 again=$(curl -s -D - -o /dev/null -H "Cookie: saferoute_session=$first" "$kiosk_url/en/report" | tr -d '\r' | grep -c '^Set-Cookie: saferoute_session=[0-9a-f]')
 check "... and the oldest session was evicted (a new cookie is issued)" [ -n "$first" ] && [ "$again" = 1 ]
 
