@@ -19,6 +19,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "bare-store.h"
+#include "bench-util.h"
 
 #define ENVELOPE_BYTES 1500
 #define GROUP 100
@@ -26,12 +28,6 @@
 #define CLAIM_ROUNDS 50
 
 static char *payload;
-
-static double
-now_s (void)
-{
-  return (double) g_get_monotonic_time () / G_USEC_PER_SEC;
-}
 
 static char *
 make_json (const char *id)
@@ -82,120 +78,70 @@ bench_items_free (BenchItem *items, guint n)
   g_free (items);
 }
 
-static void
-die (const char *what, GError *error)
-{
-  g_printerr ("bench-store: %s: %s\n", what, error != NULL ? error->message : "failed");
-  exit (1);
-}
-
-/* One side of a throughput comparison: how to run one transaction of
- * PER_TXN reports, and what it has done so far. */
+/* One side of a throughput comparison: PER_TXN reports per transaction,
+ * through the store or into the bare table. */
 typedef struct
 {
-  Store        *store;
-  BenchItem    *items;
-  StoreItem    *batch;
-  sqlite3      *db;
-  sqlite3_stmt *insert;
-  guint64       serial;
-  double        seconds;
+  Store     *store;
+  BenchItem *items;
+  StoreItem *batch;
+  BareStore *bare;
+  char      *body;
+  guint      per_txn;
+  guint64    serial;
 } Side;
 
-static void
-sqlite_check (sqlite3 *db, int rc, const char *what)
+static guint
+side_store_txn (gpointer data)
 {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    {
-      g_printerr ("bench-store: %s: %s\n", what, sqlite3_errmsg (db));
-      exit (1);
-    }
-}
-
-static void
-side_store_txn (Side *side, guint per_txn)
-{
+  Side *side = data;
   g_autoptr(GError) error = NULL;
 
-  for (guint i = 0; i < per_txn; i++)
+  for (guint i = 0; i < side->per_txn; i++)
     bench_item_fill (&side->items[i], &side->batch[i], side->serial++, 1700000000);
-  if (!store_enqueue (side->store, side->batch, per_txn, NULL, &error))
-    die ("store_enqueue", error);
+  if (!store_enqueue (side->store, side->batch, side->per_txn, NULL, &error))
+    bench_die ("store_enqueue", error);
+  return side->per_txn;
 }
 
 /* The ceiling: the same bytes, one INSERT, same durability. */
-static void
-side_bare_txn (Side *side, guint per_txn)
+static guint
+side_bare_txn (gpointer data)
 {
-  sqlite_check (side->db, sqlite3_exec (side->db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
-                "begin");
-  for (guint i = 0; i < per_txn; i++)
-    {
-      char *id = g_strdup_printf ("%016" G_GINT64_MODIFIER "x", side->serial++);
-      char *json = make_json (id);
+  Side *side = data;
 
-      sqlite3_bind_text (side->insert, 1, id, -1, g_free);
-      sqlite3_bind_text (side->insert, 2, json, -1, g_free);
-      sqlite_check (side->db, sqlite3_step (side->insert), "insert");
-      sqlite3_reset (side->insert);
-    }
-  sqlite_check (side->db, sqlite3_exec (side->db, "COMMIT", NULL, NULL, NULL),
-                "commit");
-}
-
-/* Runs one side's transactions for a slice of time. */
-static void
-side_run (Side *side, guint per_txn, double slice)
-{
-  double start = now_s (), elapsed;
-
-  do
-    {
-      if (side->store != NULL)
-        side_store_txn (side, per_txn);
-      else
-        side_bare_txn (side, per_txn);
-      elapsed = now_s () - start;
-    }
-  while (elapsed < slice);
-  side->seconds += elapsed;
+  bare_store_insert (side->bare, side->per_txn, side->body, strlen (side->body));
+  return side->per_txn;
 }
 
 /* store_enqueue against the bare INSERT, PER_TXN reports per transaction,
- * in alternating slices so that both see the same disk: a VM's fsync
- * latency drifts by several times within a minute. */
+ * in alternating slices so that both see the same disk. */
 static void
 bench_enqueue (const char *path, const char *bare, guint per_txn,
                double seconds, double *store_rate, double *bare_rate)
 {
   g_autoptr(GError) error = NULL;
   Side s = { 0 }, b = { 0 };
+  BenchSide store_side = { side_store_txn, &s, 0, 0 };
+  BenchSide bare_side = { side_bare_txn, &b, 0, 0 };
 
   s.store = store_open (path, &error);
   if (s.store == NULL)
-    die (path, error);
+    bench_die (path, error);
   s.items = g_new0 (BenchItem, per_txn);
   s.batch = g_new0 (StoreItem, per_txn);
-  sqlite_check (b.db, sqlite3_open (bare, &b.db), bare);
-  sqlite_check (b.db, sqlite3_exec (b.db, "PRAGMA journal_mode = WAL;"
-                                    "PRAGMA synchronous = FULL;"
-                                    "CREATE TABLE t (id TEXT PRIMARY KEY,"
-                                    " json TEXT) STRICT;", NULL, NULL, NULL),
-                "schema");
-  sqlite_check (b.db, sqlite3_prepare_v2 (b.db, "INSERT INTO t (id, json) VALUES (?, ?)",
-                                          -1, &b.insert, NULL), "prepare");
-  while (s.seconds + b.seconds < 2 * seconds)
-    {
-      side_run (&s, per_txn, 0.1);
-      side_run (&b, per_txn, 0.1);
-    }
-  *store_rate = (double) s.serial / s.seconds;
-  *bare_rate = (double) b.serial / b.seconds;
+  s.per_txn = per_txn;
+  b.bare = bare_store_open (bare);
+  b.body = make_json ("0000000000000000");
+  b.per_txn = per_txn;
+  bench_alternate (&store_side, &bare_side, 2 * seconds, 0.1);
+  *store_rate = bench_rate (&store_side);
+  *bare_rate = bench_rate (&bare_side);
   store_close (s.store);
   bench_items_free (s.items, per_txn);
   g_free (s.batch);
-  sqlite3_finalize (b.insert);
-  sqlite3_close (b.db);
+  bare_store_close (b.bare);
+  g_free (b.body);
 }
 
 /* Fills STORE up to N queued deliveries in big transactions.  Small
@@ -222,7 +168,7 @@ fill (Store *store, guint64 *serial, guint64 n)
           bench_item_fill (&items[i], &batch[i], (*serial)++, created);
         }
       if (!store_enqueue (store, batch, k, NULL, &error))
-        die ("fill", error);
+        bench_die ("fill", error);
     }
   payload = saved;
   bench_items_free (items, chunk);
@@ -244,12 +190,12 @@ claim_once (Store *store, double *cpu)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) claimed = NULL;
-  double start = now_s ();
+  double start = bench_now ();
   double start_cpu = cpu_s ();
 
   claimed = store_claim_due (store, 1800000000, CLAIM_LIMIT, 600, &error);
   if (claimed == NULL)
-    die ("store_claim_due", error);
+    bench_die ("store_claim_due", error);
   if (claimed->len != CLAIM_LIMIT)
     {
       g_printerr ("bench-store: claimed %u, wanted %u\n", claimed->len,
@@ -257,7 +203,7 @@ claim_once (Store *store, double *cpu)
       exit (1);
     }
   *cpu += cpu_s () - start_cpu;
-  return now_s () - start;
+  return bench_now () - start;
 }
 
 /* Mean microseconds (wall, and CPU) of one claim of CLAIM_LIMIT due rows
@@ -281,19 +227,6 @@ bench_claim (Store *small, Store *large, double us[2], double cpu_us[2])
     }
 }
 
-static void
-remove_db (const char *path)
-{
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-  g_autofree char *lock = g_strconcat (path, "-lock", NULL);
-
-  g_unlink (path);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_unlink (lock);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -311,7 +244,6 @@ main (int argc, char **argv)
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- store benchmark");
   g_autoptr(GError) error = NULL;
-  g_autofree char *template = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
   g_autofree char *bare = NULL;
@@ -328,14 +260,7 @@ main (int argc, char **argv)
       return 2;
     }
   big = quick ? 100000 : 1000000;
-  template = g_build_filename (parent != NULL ? parent : ".",
-                               "bench-store-XXXXXX", NULL);
-  dir = g_mkdtemp (g_strdup (template));
-  if (dir == NULL)
-    {
-      g_printerr ("bench-store: cannot create a directory like %s\n", template);
-      return 1;
-    }
+  dir = bench_make_dir (parent, "bench-store");
   path = g_build_filename (dir, "queue.db", NULL);
   bare = g_build_filename (dir, "bare.db", NULL);
   payload = g_strnfill (ENVELOPE_BYTES, 'Q');
@@ -348,31 +273,31 @@ main (int argc, char **argv)
   printf ("enqueue, 1 report/transaction:    %8.0f reports/s   ceiling (bare INSERT, same bytes, same fsync): %8.0f/s (%3.0f%%)\n",
           one, bare_one, 100.0 * one / bare_one);
   fflush (stdout);
-  remove_db (path);
-  remove_db (bare);
+  bench_remove_db (path);
+  bench_remove_db (bare);
 
   bench_enqueue (path, bare, GROUP, seconds, &group, &bare_group);
   printf ("enqueue, %d reports/transaction: %8.0f reports/s   ceiling (bare INSERT, same bytes, same fsync): %8.0f/s (%3.0f%%)\n",
           GROUP, group, bare_group, 100.0 * group / bare_group);
   printf ("group commit gain:                 %8.1fx\n", group / one);
   fflush (stdout);
-  remove_db (path);
-  remove_db (bare);
+  bench_remove_db (path);
+  bench_remove_db (bare);
 
   small_store = store_open (path, &error);
   if (small_store == NULL)
-    die (path, error);
+    bench_die (path, error);
   large_store = store_open (bare, &error);
   if (large_store == NULL)
-    die (bare, error);
+    bench_die (bare, error);
   fill (small_store, &serial, 1000);
   serial = 0;
   {
-    double t = now_s ();
+    double t = bench_now ();
 
     fill (large_store, &serial, big);
     printf ("  (%" G_GUINT64_FORMAT " deliveries queued in %.1f s, batches of 10,000)\n",
-            serial, now_s () - t);
+            serial, bench_now () - t);
   }
   bench_claim (small_store, large_store, us, cpu_us);
   printf ("claim %d of %7u queued:          %8.1f us (mean of %d; CPU %.1f us)\n",
@@ -382,8 +307,8 @@ main (int argc, char **argv)
           cpu_us[1] / cpu_us[0], us[1] / us[0] <= 1.5 ? "" : "  ABOVE GOAL");
   g_clear_pointer (&small_store, store_close);
   g_clear_pointer (&large_store, store_close);
-  remove_db (path);
-  remove_db (bare);
+  bench_remove_db (path);
+  bench_remove_db (bare);
   g_rmdir (dir);
   g_free (payload);
   return 0;

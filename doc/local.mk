@@ -14,6 +14,7 @@ doc/systemd/saferoute-gateway.service: doc/systemd/saferoute-gateway.service.in 
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
 doc/systemd/saferoute-inbox.service: doc/systemd/saferoute-inbox.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) doc/systemd && $(do_subst) $(srcdir)/$@.in > $@
+EXTRA_DIST += doc/kannel.conf.example
 dist_man_MANS += doc/saferoute-kiosk.8
 dist_man_MANS += doc/saferoute-inbox.1
 EXTRA_DIST += doc/SECURITY.md

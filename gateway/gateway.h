@@ -13,8 +13,11 @@
 #include "intake.h"
 #include "partner.h"
 #include "store.h"
+#include "smsdesk.h"
 
 G_BEGIN_DECLS
+
+typedef struct _Kiosk Kiosk;  /* kiosk.h: the web wizard's pages */
 
 #define GATEWAY_HTTP_CODES 600
 
@@ -30,6 +33,8 @@ typedef struct
   gboolean          state_dir_is_temporary; /* --demo without --state-dir */
   gboolean          demo;
   SoupServer       *server;
+  Kiosk            *web;            /* web.c; NULL in unit tests */
+  SmsDesk          *sms;            /* the SMS front door; NULL: 503 */
   /* Replies sent, by status code, for /metrics. */
   guint64           http_replies[GATEWAY_HTTP_CODES];
 } Gateway;
@@ -52,6 +57,20 @@ char    *gateway_query_param    (SoupServerMessage *msg,
 void     health_get             (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     metrics_get            (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     api_partner_list       (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     sms_twilio_post        (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     sms_kannel             (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     sms_inbound_post       (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     api_relay_post         (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
 void     api_partner_ack        (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+void     web_page               (Gateway *gateway, SoupServerMessage *msg, const char *const *params);
+
+/* web.c: the web wizard's [gateway] keys (exit 2 on error), then its
+ * sessions once the store and intake exist. */
+gboolean web_configure          (Gateway     *gateway,
+                                 const char  *assets_dir,
+                                 const char  *fonts_dir,
+                                 GError     **error);
+void     web_start              (Gateway     *gateway);
+void     web_free               (Kiosk       *web);
 
 G_END_DECLS

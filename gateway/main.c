@@ -18,7 +18,10 @@
 #include "demo.h"
 #include "gateway.h"
 #include "http.h"
+#include "kiosk.h"
+#include "lang.h"
 #include "seal.h"
+#include "sms-http.h"
 
 #define GATEWAY_DEFAULT_LISTEN "127.0.0.1:8081"
 #define GATEWAY_DEFAULT_MAX_BODY 131072
@@ -34,6 +37,22 @@ static const char *const gateway_known_keys[] = {
   "ca_file",
   "relay_url",
   "relay_token",
+  "public_url",
+  "web_idle_timeout",
+  "web_idle_warning",
+  "area",
+  "assets_dir",
+  "fonts_dir",
+  "site",
+  "helpline_domestic_abuse",
+  "helpline_modern_slavery",
+  "neutral_title",
+  "local_paragraph_en",
+  "local_paragraph_pa",
+  "local_paragraph_ur",
+  "local_paragraph_ar",
+  "local_paragraph_so",
+  "local_paragraph_sq",
   NULL
 };
 
@@ -54,6 +73,7 @@ typedef struct
   char     *demo_inbox;
   gboolean  demo;
   gboolean  version;
+  gboolean  allow_missing;
 } GatewayOptions;
 
 static void
@@ -89,6 +109,8 @@ gateway_remove_tree (const char *path)
 static void
 gateway_clear (Gateway *gateway)
 {
+  sms_http_stop (gateway);
+  g_clear_pointer (&gateway->web, web_free);
   g_clear_pointer (&gateway->forwarder, forward_free);
   g_clear_pointer (&gateway->intake, intake_free);
   g_clear_pointer (&gateway->store, store_close);
@@ -219,7 +241,8 @@ gateway_run (GatewayOptions *options)
                       : conf_get_string (gateway.conf, "gateway", "listen",
                                          GATEWAY_DEFAULT_LISTEN, &error))
       || !gateway_check_listen (gateway.conf, options->listen != NULL,
-                                listen_addr, &error))
+                                listen_addr, &error)
+      || !web_configure (&gateway, NULL, NULL, &error))
     {
       status = gateway_fail (2, error);
       goto out;
@@ -255,9 +278,19 @@ gateway_run (GatewayOptions *options)
       goto out;
     }
 
+  if (!sms_http_start (&gateway, &error))
+    {
+      status = gateway_fail (error->domain == CONF_ERROR
+                             || g_error_matches (error, SMSDESK_ERROR,
+                                                 SMSDESK_ERROR_CONFIG) ? 2 : 1,
+                             error);
+      goto out;
+    }
+
   server = soup_server_new (NULL, NULL);
   http_limit_body (server, max_body);
   gateway_server_install (&gateway, server);
+  web_start (&gateway);
   if (!http_listen (server, listen_addr, &error))
     {
       status = gateway_fail (1, error);
@@ -304,6 +337,13 @@ main (int argc, char **argv)
     { "demo-inbox", 0, 0, G_OPTION_ARG_STRING, &options.demo_inbox,
       N_("With --demo: the demo partner's inbox (default http://127.0.0.1:8082)"),
       N_("URL") },
+    { "allow-missing-translations", 0, 0, G_OPTION_ARG_NONE,
+      &options.allow_missing,
+      /* Not translated: a developer's switch, and new strings would
+       * only wait for translators. */
+      "Development only: start even when a language's catalog is missing "
+      "or untranslated (that language shows English)",
+      NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
     { NULL }
@@ -336,6 +376,21 @@ main (int argc, char **argv)
       g_print ("saferoute-gateway %s\n", PACKAGE_VERSION);
       gateway_options_clear (&options);
       return 0;
+    }
+  /* The web wizard renders every language: refuse to start rather than
+   * show English to someone who chose another language (as the kiosk). */
+  /* The environment variable is the same development switch, for test
+   * suites and `make run` while translations are being finished. */
+  lang_allow_missing (options.allow_missing
+                      || g_getenv ("SAFEROUTE_ALLOW_MISSING_TRANSLATIONS") != NULL);
+  if (!lang_init (NULL, &error))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      /* Not translated: the catalogs are what is missing. */
+      g_printerr ("%s: refusing to start rather than show English to "
+                  "someone who chose another language\n", g_get_prgname ());
+      gateway_options_clear (&options);
+      return 2;
     }
   status = gateway_run (&options);
   gateway_options_clear (&options);

@@ -29,3 +29,4 @@ run-kiosk: all
 	SAFEROUTE_LOCALEDIR='$(abs_top_builddir)/locale' \
 	  ./kiosk/saferoute-kiosk --demo --state-dir "$$state" $(KIOSK_RUN_FLAGS)
 .PHONY: run-kiosk
+kiosk_saferoute_kiosk_SOURCES += kiosk/front.c

@@ -23,7 +23,6 @@
 /* One screen serves one person at a time; a few hundred sessions covers
  * abandoned ones until they expire, and bounds memory whatever happens. */
 #define KIOSK_MAX_SESSIONS 256
-#define KIOSK_FONTS_DIR "/usr/share/fonts/truetype/noto"
 
 static const char *const kiosk_keys[] = {
   "listen", "state_dir", "idle_timeout", "idle_warning", "area",
@@ -37,17 +36,6 @@ kiosk_quit (gpointer loop)
 {
   g_main_loop_quit (loop);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-kiosk_sweep (gpointer data)
-{
-  Kiosk *kiosk = data;
-  guint n = session_store_sweep (kiosk->sessions, g_get_monotonic_time ());
-
-  if (n > 0)
-    g_debug ("wiped %u idle session(s)", n);
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -73,8 +61,6 @@ static gboolean
 kiosk_configure (Kiosk *kiosk, const char *state_dir, ForwardOptions *fopts,
                  GError **error)
 {
-  gint64 timeout = 90, warning = 60;
-
   g_autoptr(GStrvBuilder) known = g_strv_builder_new ();
   g_auto(GStrv) keys = NULL;
 
@@ -83,29 +69,7 @@ kiosk_configure (Kiosk *kiosk, const char *state_dir, ForwardOptions *fopts,
   g_strv_builder_addv (known, (const char **) views_site_keys);
   keys = g_strv_builder_end (known);
   conf_warn_unknown_keys (kiosk->conf, "kiosk", (const char *const *) keys);
-  if (!conf_get_duration (kiosk->conf, "kiosk", "idle_timeout", 90, &timeout,
-                          error)
-      || !conf_get_duration (kiosk->conf, "kiosk", "idle_warning", 60,
-                             &warning, error))
-    return FALSE;
-  if (timeout < 2 || timeout > 3600 || warning < 1 || warning >= timeout)
-    {
-      g_autofree char *where = conf_where (kiosk->conf, "kiosk", "idle_warning");
-
-      g_set_error (error, CONF_ERROR, CONF_ERROR_INVALID,
-                   "%s: idle_warning must be shorter than idle_timeout "
-                   "(2 s to 1 h)", where);
-      return FALSE;
-    }
-  kiosk->idle_timeout = (guint) timeout;
-  kiosk->idle_warning = (guint) warning;
-  kiosk->area = conf_get_string (kiosk->conf, "kiosk", "area", "", error);
-  if (kiosk->area == NULL)
-    return FALSE;
-  if (*kiosk->area == '\0')
-    g_clear_pointer (&kiosk->area, g_free);
-  kiosk->site = views_site_new ();
-  if (!views_site_load (kiosk->site, kiosk->conf, "kiosk", error))
+  if (!kiosk_front_configure (kiosk, "kiosk", "", 90, 60, error))
     return FALSE;
   kiosk->partners = partner_directory_load (kiosk->conf, error);
   if (kiosk->partners == NULL)
@@ -113,9 +77,7 @@ kiosk_configure (Kiosk *kiosk, const char *state_dir, ForwardOptions *fopts,
   if (!forward_options_from_conf (fopts, kiosk->conf, "kiosk", error))
     return FALSE;
   kiosk->context.partners = kiosk->partners;
-  kiosk->context.area = kiosk->area;
   kiosk->context.channel = "kiosk";
-  kiosk->context.site = kiosk->site->site_name;
   return TRUE;
 }
 
@@ -238,28 +200,12 @@ main (int argc, char **argv)
       status = 2;
       goto out;
     }
-  /* --assets-dir, then $SAFEROUTE_KIOSK_ASSETS (tests run from the build
-   * tree), then [kiosk] assets_dir, then the installed copy. */
-  if (assets_dir == NULL && g_getenv ("SAFEROUTE_KIOSK_ASSETS"))
-    assets_dir = g_strdup (g_getenv ("SAFEROUTE_KIOSK_ASSETS"));
-  if (assets_dir == NULL)
-    {
-      g_autofree char *installed = g_build_filename (PKGDATADIR, "kiosk", NULL);
-
-      assets_dir = conf_get_path (kiosk.conf, "kiosk", "assets_dir", installed,
-                                  FALSE, &error);
-    }
-  if (fonts_dir == NULL)
-    fonts_dir = conf_get_path (kiosk.conf, "kiosk", "fonts_dir",
-                               KIOSK_FONTS_DIR, FALSE, &error);
-  if (assets_dir == NULL || fonts_dir == NULL)
+  if (!kiosk_front_dirs (&kiosk, "kiosk", assets_dir, fonts_dir, &error))
     {
       g_printerr ("saferoute-kiosk: %s\n", error->message);
       status = 2;
       goto out;
     }
-  kiosk.assets_dir = g_strdup (assets_dir);
-  kiosk.fonts_dir = g_strdup (fonts_dir);
 
   if (g_mkdir_with_parents (state_dir, 0700) != 0)
     {
@@ -293,7 +239,7 @@ main (int argc, char **argv)
       goto out;
     }
   forward_start (kiosk.forwarder);
-  kiosk.sweep_id = g_timeout_add_seconds (1, kiosk_sweep, &kiosk);
+  kiosk.sweep_id = g_timeout_add_seconds (1, kiosk_front_sweep, &kiosk);
 
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, kiosk_quit, loop);

@@ -1,7 +1,8 @@
 /* page-exit: leaving, in every way the person or the clock can.
  *
  * /exit (Quick exit): wipes the session and shows the neutral page,
- * which returns to the start screen by itself.  /done: the same after a
+ * which returns to the start screen by itself (on the web: wipes, sends
+ * Clear-Site-Data and redirects to GET /exit, the neutral page).  /done: the same after a
  * receipt, straight to the start.  /timeout: the idle wipe (a GET, so a
  * meta refresh can reach it; it only ever removes).  /LANG/idle: the
  * warning without JavaScript; showing it is not activity.  /keepalive:
@@ -30,6 +31,28 @@ kiosk_page_exit (Kiosk *kiosk, KioskRequest *req)
       kiosk_form_free (form);
     }
   kiosk_forget_session (kiosk, req);
+  if (kiosk_is_web (kiosk))
+    {
+      /* GOV.UK's "Exit this page" on the web: POST-redirect-GET, so Back
+       * never re-posts, and the browser drops what it kept of us. */
+      soup_message_headers_replace (soup_server_message_get_response_headers (req->msg),
+                                    "Clear-Site-Data",
+                                    "\"cache\", \"cookies\", \"storage\"");
+      kiosk_redirect (req, "/exit");
+      return;
+    }
+  kiosk_page (kiosk, req, &page, "en");
+  kiosk_reply_html (req, SOUP_STATUS_OK, views_neutral (&page));
+}
+
+void
+kiosk_page_neutral (Kiosk *kiosk, KioskRequest *req)
+{
+  ViewsPage page;
+
+  /* Only ever shows the neutral page: a session it finds is wiped too. */
+  if (req->session)
+    kiosk_forget_session (kiosk, req);
   kiosk_page (kiosk, req, &page, "en");
   kiosk_reply_html (req, SOUP_STATUS_OK, views_neutral (&page));
 }

@@ -40,6 +40,9 @@ static const KioskRoute kiosk_routes[] = {
   { NULL,   FALSE, "/healthz",     kiosk_healthz },
   { NULL,   FALSE, "/assets/",     kiosk_assets },
   { NULL,   FALSE, "/timeout",     kiosk_page_timeout },
+  { NULL,   FALSE, "/report",      kiosk_page_choose },
+  { "POST", FALSE, "/report",      kiosk_page_choose },
+  { NULL,   FALSE, "/exit",        kiosk_page_neutral },
   { "POST", FALSE, "/exit",        kiosk_page_exit },
   { "POST", FALSE, "/done",        kiosk_page_done },
   { "POST", FALSE, "/keepalive",   kiosk_page_keepalive },
@@ -101,12 +104,21 @@ kiosk_cookie_value (SoupServerMessage *msg)
   return NULL;
 }
 
-static void
-kiosk_set_cookie (KioskRequest *req, const char *id)
+gboolean
+kiosk_is_web (const Kiosk *kiosk)
 {
+  return g_strcmp0 (kiosk->context.channel, "web") == 0;
+}
+
+static void
+kiosk_set_cookie (Kiosk *kiosk, KioskRequest *req, const char *id)
+{
+  const char *secure = kiosk->secure_cookies ? "; Secure" : "";
   g_autofree char *cookie =
-    id ? g_strdup_printf (SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", id)
-       : g_strdup (SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    id ? g_strdup_printf (SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
+                          id, secure)
+       : g_strdup_printf (SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                          secure);
 
   soup_message_headers_append (soup_server_message_get_response_headers (req->msg),
                                "Set-Cookie", cookie);
@@ -118,7 +130,7 @@ kiosk_session (Kiosk *kiosk, KioskRequest *req)
   if (req->session == NULL)
     {
       req->session = session_store_create (kiosk->sessions, req->now);
-      kiosk_set_cookie (req, req->session->id);
+      kiosk_set_cookie (kiosk, req, req->session->id);
     }
   return req->session;
 }
@@ -129,7 +141,7 @@ kiosk_forget_session (Kiosk *kiosk, KioskRequest *req)
   if (req->session)
     session_store_remove (kiosk->sessions, req->session);
   req->session = NULL;
-  kiosk_set_cookie (req, NULL);
+  kiosk_set_cookie (kiosk, req, NULL);
 }
 
 void
@@ -224,11 +236,9 @@ kiosk_route_matches (const KioskRoute *route, const char *method,
   return strcmp (path, route->path) == 0;
 }
 
-static void
-kiosk_dispatch (SoupServer *server, SoupServerMessage *msg, const char *path,
-                GHashTable *query, gpointer user_data)
+void
+kiosk_handle (Kiosk *kiosk, SoupServerMessage *msg, const char *path)
 {
-  Kiosk *kiosk = user_data;
   KioskRequest req = { 0 };
   g_autofree char *cookie = kiosk_cookie_value (msg);
   g_autofree char *lang = NULL;
@@ -282,6 +292,13 @@ kiosk_dispatch (SoupServer *server, SoupServerMessage *msg, const char *path,
       return;
     }
   kiosk_not_found (kiosk, &req);
+}
+
+static void
+kiosk_dispatch (SoupServer *server, SoupServerMessage *msg, const char *path,
+                GHashTable *query, gpointer user_data)
+{
+  kiosk_handle (user_data, msg, path);
 }
 
 gboolean

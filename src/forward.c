@@ -287,6 +287,10 @@ typedef struct
   curl_mime         *mime;
   char              *retry_after;
   char               errbuf[CURL_ERROR_SIZE];
+  /* Once finished, until the next claim records it: */
+  ForwardOutcome     outcome;
+  char              *error_text;
+  long               status;
 } Transfer;
 
 struct _Forwarder
@@ -299,6 +303,8 @@ struct _Forwarder
   GHashTable             *sockets;    /* fd -> GSource* */
   GHashTable             *transfers;  /* Transfer* set */
   GPtrArray              *idle_easy;  /* CURL* kept for reuse */
+  GPtrArray              *finished;   /* Transfer*, outcome not yet recorded */
+  GQueue                  ready;      /* Delivery*, claimed, not yet started */
   GSource                *curl_timer;
   GSource                *claim_idle;
   GSource                *due_timer;
@@ -353,6 +359,7 @@ transfer_free (Transfer *transfer)
   g_clear_pointer (&transfer->recipients, curl_slist_free_all);
   g_clear_pointer (&transfer->mime, curl_mime_free);
   g_free (transfer->retry_after);
+  g_free (transfer->error_text);
   g_free (transfer);
 }
 
@@ -370,7 +377,7 @@ transfer_forget (Transfer *transfer)
 /* Detaches TRANSFER from curl; its easy handle goes back to the pool, so
  * the next transfer to the same partner finds the connection warm. */
 static void
-transfer_release (Transfer *transfer)
+transfer_release_easy (Transfer *transfer)
 {
   Forwarder *forwarder = transfer->forwarder;
   CURLMcode mc;
@@ -385,7 +392,6 @@ transfer_release (Transfer *transfer)
   else
     curl_easy_cleanup (transfer->easy);
   transfer->easy = NULL;
-  transfer_forget (transfer);
 }
 
 static gint64
@@ -404,9 +410,11 @@ retry_after_seconds (const char *value, gint64 now)
   return MAX ((gint64) when - now, 0);
 }
 
+/* Writes TRANSFER's outcome to the store.  The counter it moves is added
+ * to COUNTERS, to be bumped once the batch commits, or at once if NULL. */
 static void
 transfer_record (Transfer *transfer, ForwardOutcome outcome, const char *error_text,
-                 long status)
+                 long status, GPtrArray *counters)
 {
   Forwarder *forwarder = transfer->forwarder;
   const ForwardOptions *options = &forwarder->options;
@@ -463,7 +471,10 @@ transfer_record (Transfer *transfer, ForwardOutcome outcome, const char *error_t
     }
   if (ok)
     {
-      (*counter)++;
+      if (counters != NULL)
+        g_ptr_array_add (counters, counter);
+      else
+        (*counter)++;
       return;
     }
   /* An operator may hold or purge a delivery while it is in flight: their
@@ -504,8 +515,17 @@ transfer_done (Transfer *transfer, CURLcode code)
   else
     error_text = g_strdup_printf ("HTTP %ld", status);
 
-  transfer_record (transfer, outcome, error_text, status);
-  transfer_release (transfer);
+  /* The slot is free now; the outcome is written with the next claim, in
+   * one transaction with every other outcome of this burst (one fsync,
+   * not two per delivery).  A crash before that commit sends it again,
+   * as a crash between the 2xx and the mark always could. */
+  transfer->outcome = outcome;
+  transfer->error_text = g_steal_pointer (&error_text);
+  transfer->status = status;
+  transfer_release_easy (transfer);
+  g_hash_table_remove (transfer->forwarder->transfers, transfer);
+  transfer->forwarder->stats.in_flight = g_hash_table_size (transfer->forwarder->transfers);
+  g_ptr_array_add (transfer->forwarder->finished, transfer);
 }
 
 static void
@@ -941,7 +961,7 @@ forward_start_transfer (Forwarder *forwarder, Delivery *delivery)
     {
       g_autofree char *reason = g_strdup_printf ("cannot send: %s", error->message);
 
-      transfer_record (transfer, FORWARD_OUTCOME_PERMANENT, reason, 0);
+      transfer_record (transfer, FORWARD_OUTCOME_PERMANENT, reason, 0, NULL);
       curl_easy_reset (transfer->easy);
       g_ptr_array_add (forwarder->idle_easy, transfer->easy);
       transfer->easy = NULL;
@@ -985,36 +1005,105 @@ forward_set_due_timer (Forwarder *forwarder, gint64 next_due, gboolean just_clai
                                         on_due);
 }
 
+/* Records the outcomes of the transfers that finished since the last
+ * call (their counters go to COUNTERS, see transfer_record). */
+static void
+forward_record_finished (Forwarder *forwarder, GPtrArray *counters)
+{
+  for (guint i = 0; i < forwarder->finished->len; i++)
+    {
+      Transfer *transfer = g_ptr_array_index (forwarder->finished, i);
+
+      transfer_record (transfer, transfer->outcome, transfer->error_text,
+                       transfer->status, counters);
+      transfer_free (transfer);
+    }
+  g_ptr_array_set_size (forwarder->finished, 0);
+}
+
+/* Starts claimed deliveries in the free slots; TRUE if it started any. */
+static gboolean
+forward_start_ready (Forwarder *forwarder)
+{
+  gboolean started = FALSE;
+
+  while (g_hash_table_size (forwarder->transfers) < forwarder->options.concurrency
+         && !g_queue_is_empty (&forwarder->ready))
+    {
+      /* Ownership of the Delivery moves to its transfer. */
+      forward_start_transfer (forwarder, g_queue_pop_head (&forwarder->ready));
+      started = TRUE;
+    }
+  return started;
+}
+
+/* One transaction, so one fsync, for the outcomes of every transfer that
+ * finished since the last claim and for the claim that refills the slots:
+ * under load the outcomes of a whole burst share it (group commit).
+ *
+ * The claim runs one batch ahead: up to CONCURRENCY claimed deliveries
+ * wait in READY, so a freed slot is refilled, and its request on the wire,
+ * before we wait for the disk rather than after.  Claimed deliveries start
+ * only after their claim has committed. */
 static void
 forward_claim (Forwarder *forwarder)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) claimed = NULL;
-  guint busy = g_hash_table_size (forwarder->transfers);
+  g_autoptr(GPtrArray) counters = g_ptr_array_new ();
+  guint want;
+  gboolean batch;
   guint i;
   gint64 next;
 
   if (!forwarder->started)
     return;
-  if (busy < forwarder->options.concurrency)
+  if (forward_start_ready (forwarder))
+    forward_socket_action (forwarder, CURL_SOCKET_TIMEOUT, 0);
+  want = 2 * forwarder->options.concurrency
+    - MIN (g_hash_table_size (forwarder->transfers) + forwarder->ready.length,
+           2 * forwarder->options.concurrency);
+  if (want == 0 && forwarder->finished->len == 0)
     {
-      claimed = store_claim_due (forwarder->store, now_seconds (),
-                                 forwarder->options.concurrency - busy,
+      /* Full: a finishing transfer calls us again; no due timer needed. */
+      source_clear (&forwarder->due_timer);
+      return;
+    }
+  batch = store_batch_begin (forwarder->store, &error);
+  if (!batch)
+    {
+      /* Each write then commits on its own, as it would alone. */
+      g_warning ("forward: cannot begin a transaction: %s", error->message);
+      g_clear_error (&error);
+    }
+  forward_record_finished (forwarder, counters);
+  if (want > 0)
+    {
+      claimed = store_claim_due (forwarder->store, now_seconds (), want,
                                  forwarder->options.lease_seconds, &error);
       if (claimed == NULL)
         {
           g_warning ("forward: cannot claim deliveries: %s", error->message);
-          return;
-        }
-      for (i = 0; i < claimed->len; i++)
-        {
-          /* Ownership of each Delivery moves to its transfer. */
-          Delivery *delivery = g_ptr_array_index (claimed, i);
-
-          claimed->pdata[i] = NULL;
-          forward_start_transfer (forwarder, delivery);
+          g_clear_error (&error);
         }
     }
+  if (batch && !store_batch_commit (forwarder->store, &error))
+    {
+      /* Nothing of it happened: the finished deliveries are still active
+       * and their leases will bring them back; the claimed ones too. */
+      g_warning ("forward: cannot record outcomes and claim: %s", error->message);
+      return;
+    }
+  for (i = 0; i < counters->len; i++)
+    (*(guint64 *) g_ptr_array_index (counters, i))++;
+  for (i = 0; claimed != NULL && i < claimed->len; i++)
+    {
+      g_queue_push_tail (&forwarder->ready, claimed->pdata[i]);
+      claimed->pdata[i] = NULL;
+    }
+  forward_start_ready (forwarder);
+  if (claimed == NULL && want > 0)
+    return;
   /* Full: a finishing transfer calls us again; no due timer needed. */
   if (g_hash_table_size (forwarder->transfers) >= forwarder->options.concurrency)
     {
@@ -1128,6 +1217,7 @@ forward_new (Store                  *store,
   forwarder->sockets = g_hash_table_new_full (NULL, NULL, NULL, socket_source_free);
   forwarder->transfers = g_hash_table_new (NULL, NULL);
   forwarder->idle_easy = g_ptr_array_new ();
+  forwarder->finished = g_ptr_array_new ();
   forwarder->multi = curl_multi_init ();
   if (forwarder->multi == NULL)
     {
@@ -1202,7 +1292,19 @@ forward_free (Forwarder *forwarder)
   source_clear (&forwarder->poll_timer);
   source_clear (&forwarder->purge_timer);
 
-  /* In-flight transfers are abandoned: their leases bring them back. */
+  /* Finished transfers are recorded: a delivered report is not sent
+   * again.  In-flight and claimed ones are abandoned: their leases bring
+   * them back. */
+  g_queue_clear_full (&forwarder->ready, (GDestroyNotify) delivery_free);
+  if (forwarder->finished != NULL)
+    {
+      gboolean batch = store_batch_begin (forwarder->store, NULL);
+
+      forward_record_finished (forwarder, NULL);
+      if (batch)
+        store_batch_commit (forwarder->store, NULL);
+      g_ptr_array_free (forwarder->finished, TRUE);
+    }
   if (forwarder->transfers != NULL)
     {
       g_hash_table_iter_init (&iter, forwarder->transfers);

@@ -808,6 +808,25 @@ store_enqueue (Store *store, const StoreItem *items, guint n_items,
   return TRUE;
 }
 
+gboolean
+store_batch_begin (Store *store, GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  return store_exec (store, STMT_BEGIN, error);
+}
+
+gboolean
+store_batch_commit (Store *store, GError **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+
+  if (store_exec (store, STMT_COMMIT, error))
+    return TRUE;
+  store_rollback (store);
+  return FALSE;
+}
+
 static gint
 delivery_compare_due (gconstpointer a, gconstpointer b)
 {

@@ -111,6 +111,18 @@ gboolean   store_enqueue         (Store           *store,
                                   guint           *duplicates,
                                   GError         **error);
 
+/* Group commit for the forwarder: the store_mark_* and store_claim_due
+ * calls made between begin and commit share one transaction and so one
+ * fsync.  Call no other store_* function in between (store_enqueue has a
+ * transaction of its own and would fail), and keep both in one function,
+ * never across main-loop iterations: the batch holds the write lock.  If
+ * commit fails, nothing of the batch happened (its deliveries stay active
+ * until their leases lapse). */
+gboolean   store_batch_begin     (Store   *store,
+                                  GError **error);
+gboolean   store_batch_commit    (Store   *store,
+                                  GError **error);
+
 /* Claims up to LIMIT due webhook/email/relay deliveries (queued or
  * deferred, next_attempt_at <= NOW) in one statement, marks them active
  * with a lease until NOW + LEASE_SECONDS.  Array of Delivery*. */

@@ -4,28 +4,9 @@
 # Screenshots of every screen go to tests/screenshots/ (not committed).
 # Under CI=true a missing Chromium, Node or npm module is a failure.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
-: "${NODE:=node}"
-: "${CHROMIUM:=/usr/bin/chromium}"
-need curl "$NODE" "$CHROMIUM"
+. "$top_srcdir/tests/browser-env.sh"
 kiosk=$top_builddir/kiosk/saferoute-kiosk
 inbox_prog=$top_builddir/partner/saferoute-inbox
-
-# node_modules lives in the source tree where bootstrap ran npm install;
-# make distcheck and the sanitizer build run in a copy below it.
-modules=
-for d in "$top_srcdir" "$top_builddir"; do
-  d=$(cd "$d" && pwd)
-  while [ -n "$d" ] && [ "$d" != / ]; do
-    if [ -d "$d/node_modules/playwright-core" ] && [ -d "$d/node_modules/axe-core" ]; then
-      modules=$d/node_modules; break 2
-    fi
-    d=$(dirname "$d")
-  done
-done
-if [ -z "$modules" ]; then
-  [ "${CI:-}" = true ] && bail "npm modules playwright-core and axe-core missing: run ./bootstrap"
-  skip_all "npm modules playwright-core and axe-core missing (./bootstrap installs them)"
-fi
 
 state=$T/state
 shots=$top_builddir/tests/screenshots

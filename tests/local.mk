@@ -9,8 +9,6 @@ check_PROGRAMS += tests/test-lang
 TESTS += tests/test-lang
 dist_check_SCRIPTS += tests/po-check.sh
 TESTS += tests/po-check.sh
-# XFAIL until the pa ur ar so sq translations land: remove this line then.
-XFAIL_TESTS += tests/po-check.sh
 check_PROGRAMS += tests/test-http
 TESTS += tests/test-http
 TESTS += tests/gateway-basic.sh
@@ -51,6 +49,16 @@ EXTRA_DIST += tests/data/conf/unknown-key.conf
 EXTRA_DIST += tests/data/conf/webhook-homeoffice.conf
 TESTS += tests/systemd-units.sh
 EXTRA_DIST += tests/systemd-units.sh
+check_PROGRAMS += tests/test-twilio
+TESTS += tests/test-twilio
+check_PROGRAMS += tests/test-ratelimit
+TESTS += tests/test-ratelimit
+TESTS += tests/sms-kannel.sh
+EXTRA_DIST += tests/sms-kannel.sh
+EXTRA_DIST += tests/kannel/kannel.conf.in
+EXTRA_DIST += tests/kannel/fakesmsc-replies.py
+TESTS += tests/sms-endpoints.sh
+EXTRA_DIST += tests/sms-endpoints.sh
 check_PROGRAMS += tests/test-views
 TESTS += tests/test-views
 tests_test_views_SOURCES = tests/test-views.c tests/kiosk-test-data.h
@@ -93,18 +101,33 @@ EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/corpus
 fuzz: all
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' $(SHELL) $(srcdir)/tests/fuzz/run.sh
 .PHONY: fuzz
+check_PROGRAMS += tests/test-smsstore
+TESTS += tests/test-smsstore
+check_PROGRAMS += tests/test-smssend
+TESTS += tests/test-smssend
+TESTS += tests/relay.sh
+EXTRA_DIST += tests/relay.sh
 dist_check_SCRIPTS += tests/kiosk-http.sh
 TESTS += tests/kiosk-http.sh
 dist_check_SCRIPTS += tests/kiosk-offline.sh
 TESTS += tests/kiosk-offline.sh
 dist_check_SCRIPTS += tests/kiosk-browser.sh
 TESTS += tests/kiosk-browser.sh
+dist_check_SCRIPTS += tests/gateway-web.sh
+TESTS += tests/gateway-web.sh
+EXTRA_DIST += tests/browser/lib.mjs
+EXTRA_DIST += tests/browser-env.sh
+dist_check_SCRIPTS += tests/gateway-web-browser.sh
+TESTS += tests/gateway-web-browser.sh
+EXTRA_DIST += tests/browser/gateway-web.mjs
 check_PROGRAMS += tests/test-convo
 TESTS += tests/test-convo
 TESTS += tests/bad-input.sh
 EXTRA_DIST += tests/bad-input.sh
 EXTRA_DIST += tests/bad-input/table.tsv
 EXTRA_DIST += tests/bad-input/driver.py
+check_PROGRAMS += tests/test-smsdesk
+TESTS += tests/test-smsdesk
 # make check-valgrind: every GTest program under memcheck (tests/valgrind.sh).
 EXTRA_DIST += tests/valgrind.sh tests/valgrind.supp
 check-valgrind: $(check_PROGRAMS)

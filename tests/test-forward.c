@@ -769,7 +769,9 @@ test_free_in_flight (Fixture *f, gconstpointer data)
 
   f->web.mode = MODE_HANG;
   f->options.timeout_seconds = 10;
-  f->options.lease_seconds = 1;
+  /* Long enough that the lease cannot lapse (and the first forwarder
+   * claim again) while a loaded machine is still setting up. */
+  f->options.lease_seconds = 3;
   active = deliver_one (f, 0, DELIVERY_ACTIVE, 10, &id);
   /* Active in the store comes before the request reaches the partner: wait
    * for the partner to see it, or a loaded machine frees the forwarder

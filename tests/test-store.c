@@ -1196,6 +1196,45 @@ test_strings (void)
   ledger_entry_free (NULL);
 }
 
+/* The forwarder's group commit: outcomes and a claim in one batch are
+ * invisible to another connection until the commit, then all there. */
+static void
+test_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Store) other = store_open (f->path, &error);
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) second = NULL;
+  guint64 counts[DELIVERY_N_STATES] = { 0 };
+
+  (void) data;
+  g_assert_no_error (error);
+  enqueue_n (f->store, "b", 4, "p1", 10, DELIVERY_METHOD_WEBHOOK);
+  first = claim (f->store, 100, 2, 600);
+  g_assert_cmpuint (first->len, ==, 2);
+
+  g_assert_true (store_batch_begin (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (store_mark_delivered (f->store, "b0", 101, &error));
+  g_assert_true (store_mark_deferred (f->store, "b1", 101, 5000, "HTTP 503", &error));
+  g_assert_no_error (error);
+  second = claim (f->store, 101, 8, 600);
+  g_assert_cmpuint (second->len, ==, 2);
+  count_all (other, counts);
+  g_assert_cmpuint (counts[DELIVERY_ACTIVE], ==, 2);
+  g_assert_cmpuint (counts[DELIVERY_QUEUED], ==, 2);
+  g_assert_cmpuint (counts[DELIVERY_DELIVERED], ==, 0);
+  g_assert_true (store_batch_commit (f->store, &error));
+  g_assert_no_error (error);
+
+  count_all (other, counts);
+  g_assert_cmpuint (counts[DELIVERY_DELIVERED], ==, 1);
+  g_assert_cmpuint (counts[DELIVERY_DEFERRED], ==, 1);
+  g_assert_cmpuint (counts[DELIVERY_ACTIVE], ==, 2);
+  g_assert_cmpuint (counts[DELIVERY_QUEUED], ==, 0);
+  g_assert_cmpint (ledger_state (other, "REF-1", "b0", NULL), ==, DELIVERY_DELIVERED);
+}
+
 #define ADD(name, func) \
   g_test_add (name, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -1214,6 +1253,7 @@ main (int argc, char **argv)
   ADD ("/store/crash/mid-batch", test_crash_mid_batch);
   ADD ("/store/crash/open-beside-live", test_open_beside_live);
   ADD ("/store/claim/concurrent", test_claim_concurrent);
+  ADD ("/store/batch", test_batch);
   ADD ("/store/operator", test_operator_rules);
   ADD ("/store/purge-delivered", test_purge_delivered);
   ADD ("/store/pull", test_pull);

@@ -1,0 +1,1001 @@
+/* smsdesk: the SMS front door's pipeline (see smsdesk.h).
+ *
+ * Owns the SMS keys, the rate limits, the conversation engine and the
+ * SMS store.  Invariants, after a crash at any line of smsdesk_receive():
+ * - before the step is stored, nothing happened: the provider's retry
+ *   runs it again;
+ * - once the step is stored, a retry gets the stored reply; if the step
+ *   finished a report, the report is stored with it as "pending" and the
+ *   retry re-submits it under the same id (intake skips a duplicate), so
+ *   the reply saying "sent" is only ever given after the report is
+ *   durable, and never for a second copy;
+ * - the phone number reaches the disk only inside the sealed report and
+ *   inside an encrypted outbox entry (when the person said texts are
+ *   safe); everywhere else it is a keyed BLAKE2b hash.
+ * Failure: store errors pass up (503: the provider retries); a stored
+ * blob that does not decrypt (key changed) is dropped with a warning and
+ * the person starts again, rather than the gateway refusing them. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <sodium.h>
+
+#include "convo.h"
+#include "lang.h"
+#include "ratelimit.h"
+#include "smsdesk.h"
+#include "smssend.h"
+#include "smsstore.h"
+
+G_DEFINE_QUARK (saferoute-smsdesk-error-quark, smsdesk_error)
+
+#define SMSDESK_KEY_BYTES 32
+#define SMSDESK_KDF_CONTEXT "sr-smsgw"
+#define SMSDESK_OUTBOX_BATCH 20
+
+static const char *const sms_known_keys[] = {
+  "public_url",
+  "twilio_auth_token",
+  "twilio_account_sid",
+  "twilio_from",
+  "twilio_api_url",
+  "kannel_sendsms_url",
+  "kannel_username",
+  "kannel_password",
+  "kannel_from",
+  "confirm",
+  "key_file",
+  "idle_timeout",
+  "dedup_window",
+  "sender_burst",
+  "sender_per_hour",
+  "global_burst",
+  "global_per_second",
+  "area",
+  "site",
+  "kannel_secret",
+  "inbound_secret",
+  "allow_missing_translations",
+  NULL
+};
+
+typedef struct
+{
+  char            *provider, *msg_id, *from, *text;  /* owned copies */
+  SmsIncoming      incoming;                         /* pointing at them */
+  gint64           now;
+  SmsDeskDone      callback;
+  gpointer         user_data;
+  SmsAnswer       *answer;
+  GError          *error;
+  /* A report finished by this message, submitted after the batch commit. */
+  char            *sender;
+  ConvoSession    *session;
+  ConvoResult     *result;
+} SmsJob;
+
+static void sms_job_free  (SmsJob *job);
+static void smsdesk_flush (struct _SmsDesk *desk);
+
+struct _SmsDesk
+{
+  Store         *store;
+  Intake        *intake;
+  SmsStore      *sms;
+  ConvoEngine   *engine;
+  RateLimit     *per_sender;
+  RateLimit     *global;
+  guint8         hash_key[crypto_generichash_KEYBYTES];
+  guint8         box_key[crypto_secretbox_KEYBYTES];
+  char          *public_url;
+  char          *twilio_token;
+  char          *kannel_secret;
+  char          *inbound_secret;
+  char          *area;
+  char          *site;
+  gint64         idle_timeout;
+  gint64         dedup_window;
+  SmsSendConfig  send;
+  GHashTable    *sending;      /* envelope ids with a send in flight */
+  GPtrArray     *jobs;         /* SmsJob*, waiting for the next flush */
+  GCancellable  *gone;         /* cancelled when the desk is freed */
+  guint          flush_source;
+};
+
+/* --- keys and encryption ------------------------------------------------ */
+
+/* Reads the master key at PATH, creating it (0600, random) if absent. */
+static gboolean
+smsdesk_load_key (const char *path, guint8 master[SMSDESK_KEY_BYTES],
+                  GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize length = 0;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      guint8 fresh[SMSDESK_KEY_BYTES];
+      gboolean ok;
+
+      randombytes_buf (fresh, sizeof fresh);
+      /* g_file_set_contents_full writes a temporary file and renames it:
+       * a crash leaves either no key or a whole one. */
+      ok = g_file_set_contents_full (path, (const char *) fresh, sizeof fresh,
+                                     G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+      sodium_memzero (fresh, sizeof fresh);
+      if (!ok)
+        return FALSE;
+    }
+  if (!g_file_get_contents (path, &data, &length, error))
+    return FALSE;
+  if (length != SMSDESK_KEY_BYTES)
+    {
+      sodium_memzero (data, length);
+      g_set_error (error, SMSDESK_ERROR, SMSDESK_ERROR_KEY,
+                   "%s: an SMS key file holds exactly %d bytes", path,
+                   SMSDESK_KEY_BYTES);
+      return FALSE;
+    }
+  memcpy (master, data, SMSDESK_KEY_BYTES);
+  sodium_memzero (data, length);
+  return TRUE;
+}
+
+char *
+smsdesk_sender_key (const SmsDesk *desk, const char *from)
+{
+  guint8 hash[32];
+  char hex[2 * sizeof hash + 1];
+  g_autoptr(GString) number = g_string_new (NULL);
+
+  g_return_val_if_fail (desk != NULL && from != NULL, NULL);
+
+  /* The same phone written "+44 7700 900123", "+447700900123" (Twilio),
+   * "447700900123" (Kannel) or "00447700900123" is the same person. */
+  for (const char *p = from; *p; p++)
+    if (!g_ascii_isspace (*p) && *p != '-' && *p != '(' && *p != ')')
+      g_string_append_c (number, *p);
+  if (number->str[0] == '+')
+    g_string_erase (number, 0, 1);
+  else if (g_str_has_prefix (number->str, "00"))
+    g_string_erase (number, 0, 2);
+  crypto_generichash (hash, sizeof hash, (const guint8 *) number->str,
+                      number->len, desk->hash_key, sizeof desk->hash_key);
+  sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);
+  return g_strdup (hex);
+}
+
+static GBytes *
+smsdesk_seal (const SmsDesk *desk, GBytes *plain)
+{
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (plain, &length);
+  gsize total = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + length;
+  guint8 *out = g_malloc (total);
+
+  randombytes_buf (out, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy (out + crypto_secretbox_NONCEBYTES, data, length, out,
+                         desk->box_key);
+  return g_bytes_new_take (out, total);
+}
+
+/* NULL when SEALED was not made with this key. */
+static GBytes *
+smsdesk_open (const SmsDesk *desk, GBytes *sealed)
+{
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (sealed, &length);
+  gsize plain_length;
+  guint8 *out;
+
+  if (length < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+    return NULL;
+  plain_length = length - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+  out = g_malloc (plain_length + 1);
+  if (crypto_secretbox_open_easy (out, data + crypto_secretbox_NONCEBYTES,
+                                  length - crypto_secretbox_NONCEBYTES, data,
+                                  desk->box_key) != 0)
+    {
+      g_free (out);
+      return NULL;
+    }
+  return g_bytes_new_take (out, plain_length);
+}
+
+static GBytes *
+smsdesk_seal_variant (const SmsDesk *desk, GVariant *value)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (value);
+  g_autoptr(GBytes) plain = g_variant_get_data_as_bytes (owned);
+
+  return smsdesk_seal (desk, plain);
+}
+
+static GVariant *
+smsdesk_open_variant (const SmsDesk *desk, GBytes *sealed, const char *type)
+{
+  g_autoptr(GBytes) plain = NULL;
+  GVariant *value;
+
+  if (sealed == NULL || (plain = smsdesk_open (desk, sealed)) == NULL)
+    return NULL;
+  value = g_variant_new_from_bytes (G_VARIANT_TYPE (type), plain, FALSE);
+  g_variant_ref_sink (value);
+  if (!g_variant_is_normal_form (value))
+    {
+      g_variant_unref (value);
+      return NULL;
+    }
+  return value;
+}
+
+static GBytes *
+smsdesk_seal_replies (const SmsDesk *desk, char **replies)
+{
+  return smsdesk_seal_variant (desk, g_variant_new_strv ((const char *const *) replies, -1));
+}
+
+static char **
+smsdesk_open_replies (const SmsDesk *desk, GBytes *sealed)
+{
+  g_autoptr(GVariant) value = smsdesk_open_variant (desk, sealed, "as");
+
+  return value ? g_variant_dup_strv (value, NULL) : NULL;
+}
+
+/* --- configuration ------------------------------------------------------ */
+
+static gboolean
+smsdesk_configure (SmsDesk *desk, Conf *conf, const char *state_dir,
+                   ConvoConfig *convo, GError **error)
+{
+  g_autofree char *default_key = g_build_filename (state_dir, "sms.key", NULL);
+  g_autofree char *key_file = NULL;
+  g_autofree char *confirm = NULL;
+  gint64 sender_burst, sender_per_hour, global_burst, global_per_second;
+  guint8 master[SMSDESK_KEY_BYTES];
+
+  conf_warn_unknown_keys (conf, "sms", sms_known_keys);
+  if (!(desk->public_url = conf_get_string (conf, "sms", "public_url",
+                                            "http://127.0.0.1:8081", error))
+      || !(desk->twilio_token = conf_get_string (conf, "sms", "twilio_auth_token",
+                                                 "", error))
+      || !(desk->kannel_secret = conf_get_string (conf, "sms", "kannel_secret",
+                                                  "", error))
+      || !(desk->inbound_secret = conf_get_string (conf, "sms", "inbound_secret",
+                                                   "", error))
+      || !(desk->area = conf_get_string (conf, "sms", "area", "", error))
+      || !(desk->site = conf_get_string (conf, "sms", "site", "", error))
+      || !(confirm = conf_get_string (conf, "sms", "confirm", "none", error))
+      || !(key_file = conf_get_path (conf, "sms", "key_file", default_key,
+                                     FALSE, error))
+      || !conf_get_duration (conf, "sms", "idle_timeout", CONVO_IDLE_DEFAULT,
+                             &desk->idle_timeout, error)
+      || !conf_get_duration (conf, "sms", "dedup_window", 2 * 24 * 3600,
+                             &desk->dedup_window, error)
+      || !conf_get_int (conf, "sms", "sender_burst", 10, 1, 1000,
+                        &sender_burst, error)
+      || !conf_get_int (conf, "sms", "sender_per_hour", 60, 1, 100000,
+                        &sender_per_hour, error)
+      || !conf_get_int (conf, "sms", "global_burst", 200, 1, 1000000,
+                        &global_burst, error)
+      || !conf_get_int (conf, "sms", "global_per_second", 100, 1, 1000000,
+                        &global_per_second, error))
+    return FALSE;
+  while (g_str_has_suffix (desk->public_url, "/"))
+    desk->public_url[strlen (desk->public_url) - 1] = '\0';
+
+  if (g_str_equal (confirm, "twilio"))
+    {
+      desk->send.provider = g_strdup ("twilio");
+      if (!(desk->send.url = conf_get_string (conf, "sms", "twilio_api_url",
+                                              "https://api.twilio.com", error))
+          || !(desk->send.account = conf_get_string (conf, "sms", "twilio_account_sid",
+                                                     NULL, error))
+          || !(desk->send.from = conf_get_string (conf, "sms", "twilio_from", NULL, error)))
+        return FALSE;
+      desk->send.secret = g_strdup (desk->twilio_token);
+    }
+  else if (g_str_equal (confirm, "kannel"))
+    {
+      desk->send.provider = g_strdup ("kannel");
+      if (!(desk->send.url = conf_get_string (conf, "sms", "kannel_sendsms_url", NULL, error))
+          || !(desk->send.account = conf_get_string (conf, "sms", "kannel_username", NULL, error))
+          || !(desk->send.secret = conf_get_string (conf, "sms", "kannel_password", NULL, error))
+          || !(desk->send.from = conf_get_string (conf, "sms", "kannel_from", NULL, error)))
+        return FALSE;
+    }
+  else if (!g_str_equal (confirm, "none"))
+    {
+      g_autofree char *where = conf_where (conf, "sms", "confirm");
+
+      g_set_error (error, SMSDESK_ERROR, SMSDESK_ERROR_CONFIG,
+                   "%s: must be none, twilio or kannel", where);
+      return FALSE;
+    }
+
+  if (!smsdesk_load_key (key_file, master, error))
+    return FALSE;
+  crypto_kdf_derive_from_key (desk->hash_key, sizeof desk->hash_key, 1,
+                              SMSDESK_KDF_CONTEXT, master);
+  crypto_kdf_derive_from_key (desk->box_key, sizeof desk->box_key, 2,
+                              SMSDESK_KDF_CONTEXT, master);
+  sodium_memzero (master, sizeof master);
+
+  desk->per_sender = ratelimit_new ((double) sender_per_hour / 3600.0,
+                                    (double) sender_burst, 100000);
+  desk->global = ratelimit_new ((double) global_per_second,
+                                (double) global_burst, 1);
+  convo->public_url = desk->public_url;
+  convo->idle_timeout = desk->idle_timeout;
+  convo->area = desk->area[0] ? desk->area : NULL;
+  convo->site = desk->site[0] ? desk->site : NULL;
+  return TRUE;
+}
+
+SmsDesk *
+smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners,
+             Store *store, Intake *intake, GError **error)
+{
+  g_autoptr(SmsDesk) desk = NULL;
+  g_autofree char *db_path = NULL;
+  ConvoConfig convo = { 0 };
+
+  g_return_val_if_fail (conf != NULL && state_dir != NULL, NULL);
+  g_return_val_if_fail (partners != NULL && store != NULL && intake != NULL, NULL);
+
+  if (sodium_init () < 0)
+    {
+      g_set_error (error, SMSDESK_ERROR, SMSDESK_ERROR_KEY, "libsodium failed to start");
+      return NULL;
+    }
+  desk = g_new0 (SmsDesk, 1);
+  desk->store = store;
+  desk->intake = intake;
+  desk->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
+  desk->gone = g_cancellable_new ();
+  convo.partners = partners;
+  if (!smsdesk_configure (desk, conf, state_dir, &convo, error))
+    return NULL;
+  db_path = g_build_filename (state_dir, "sms.db", NULL);
+  desk->sms = smsstore_open (db_path, error);
+  if (desk->sms == NULL)
+    return NULL;
+  desk->engine = convo_engine_new (&convo);
+  return g_steal_pointer (&desk);
+}
+
+void
+smsdesk_free (SmsDesk *desk)
+{
+  if (desk == NULL)
+    return;
+  /* Whoever is waiting gets an answer before the desk goes. */
+  if (desk->jobs != NULL && desk->sms != NULL)
+    smsdesk_flush (desk);
+  g_clear_pointer (&desk->jobs, g_ptr_array_unref);
+  if (desk->gone != NULL)
+    g_cancellable_cancel (desk->gone);
+  g_clear_object (&desk->gone);
+  g_clear_pointer (&desk->engine, convo_engine_free);
+  g_clear_pointer (&desk->sms, smsstore_close);
+  g_clear_pointer (&desk->per_sender, ratelimit_free);
+  g_clear_pointer (&desk->global, ratelimit_free);
+  g_clear_pointer (&desk->sending, g_hash_table_unref);
+  sodium_memzero (desk->hash_key, sizeof desk->hash_key);
+  sodium_memzero (desk->box_key, sizeof desk->box_key);
+  g_free (desk->public_url);
+  g_free (desk->twilio_token);
+  g_free (desk->kannel_secret);
+  g_free (desk->inbound_secret);
+  g_free (desk->area);
+  g_free (desk->site);
+  smssend_config_clear (&desk->send);
+  g_free (desk);
+}
+
+const char *
+smsdesk_public_url (const SmsDesk *desk)
+{
+  return desk->public_url;
+}
+
+const char *
+smsdesk_twilio_token (const SmsDesk *desk)
+{
+  return desk->twilio_token[0] ? desk->twilio_token : NULL;
+}
+
+const char *
+smsdesk_endpoint_secret (const SmsDesk *desk, const char *provider)
+{
+  const char *secret = NULL;
+
+  if (g_strcmp0 (provider, SMSDESK_KANNEL) == 0)
+    secret = desk->kannel_secret;
+  else if (g_strcmp0 (provider, SMSDESK_INBOUND) == 0)
+    secret = desk->inbound_secret;
+  return secret != NULL && *secret != '\0' ? secret : NULL;
+}
+
+void
+sms_answer_free (SmsAnswer *answer)
+{
+  if (answer == NULL)
+    return;
+  g_strfreev (answer->replies);
+  g_free (answer->envelope_id);
+  g_free (answer);
+}
+
+/* --- one message -------------------------------------------------------- */
+
+static char **
+smsdesk_reply_texts (const ConvoResult *result)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  char **texts;
+
+  for (guint i = 0; result != NULL && i < result->replies->len; i++)
+    {
+      const ConvoReply *reply = g_ptr_array_index (result->replies, i);
+
+      g_strv_builder_add (builder, reply->text);
+    }
+  texts = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return texts;
+}
+
+static ConvoSession *
+smsdesk_load_session (SmsDesk *desk, const char *sender, GError **error)
+{
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(GBytes) plain = NULL;
+  g_autoptr(GError) local = NULL;
+  ConvoSession *session;
+
+  if (!smsstore_session_get (desk->sms, sender, &sealed, error))
+    return NULL;
+  if (sealed == NULL)
+    return convo_session_new ();
+  plain = smsdesk_open (desk, sealed);
+  session = plain ? convo_session_from_bytes (plain, &local) : NULL;
+  if (session == NULL)
+    {
+      g_warning ("an SMS session did not decrypt or parse (%s): starting afresh",
+                 local ? local->message : "wrong key?");
+      return convo_session_new ();
+    }
+  return session;
+}
+
+static GBytes *
+smsdesk_seal_session (SmsDesk *desk, const ConvoSession *session)
+{
+  g_autoptr(GBytes) plain = convo_session_to_bytes (session);
+
+  return smsdesk_seal (desk, plain);
+}
+
+/* The translated "slow down" text, in the sender's language if known. */
+static char **
+smsdesk_limited_reply (SmsDesk *desk, const char *sender)
+{
+  g_autoptr(ConvoSession) session = NULL;
+  const char *language = NULL;
+  const char *previous;
+  char **replies;
+
+  session = smsdesk_load_session (desk, sender, NULL);
+  if (session != NULL)
+    language = convo_session_language (session);
+  if (session != NULL && convo_session_stopped (session))
+    return g_new0 (char *, 1);
+  previous = lang_use (language ? language : "en");
+  replies = g_new0 (char *, 2);
+  /* TRANSLATORS: SMS reply when someone sends too many messages too
+   * quickly.  Budget: one SMS (70 characters in Urdu, Arabic, Punjabi).
+   * Keep it discreet: no word about crime or reporting. */
+  replies[0] = g_strdup (_("Too many messages. Please wait a while, then try again."));
+  lang_use (previous);
+  return replies;
+}
+
+/* Commits a finished report whose step is already stored as pending, then
+ * settles it.  On failure the person is told it was not sent. */
+static gboolean
+smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
+                ConvoSession *session, ConvoResult *result, gint64 now,
+                SmsAnswer *answer, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *envelope_id = NULL;
+  g_autoptr(ConvoResult) failed = NULL;
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GBytes) sealed_session = NULL;
+  g_autoptr(SmsOutbox) outbox = NULL;
+  const Report *report = result->report;
+
+  if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
+                      &envelope_id, &local))
+    {
+      /* Busy store: leave it pending and let the provider retry. */
+      if (g_error_matches (local, STORE_ERROR, STORE_ERROR_BUSY)
+          || g_error_matches (local, STORE_ERROR, STORE_ERROR_IO))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_warning ("SMS report %s refused by intake: %s", report->ref, local->message);
+      failed = convo_submit_failed (desk->engine, session, result, now);
+      g_strfreev (answer->replies);
+      answer->replies = smsdesk_reply_texts (failed);
+      reply = smsdesk_seal_replies (desk, answer->replies);
+      sealed_session = smsdesk_seal_session (desk, session);
+      return smsstore_settle (desk->sms, incoming->provider, incoming->msg_id,
+                              reply, sender, sealed_session, NULL, now, error);
+    }
+  answer->envelope_id = g_strdup (envelope_id);
+  if (desk->send.provider != NULL && report->contact.sms_ok
+      && (g_strcmp0 (report->contact.method, "sms") == 0
+          || g_strcmp0 (report->contact.method, "phone") == 0))
+    {
+      outbox = g_new0 (SmsOutbox, 1);
+      outbox->envelope_id = g_strdup (envelope_id);
+      outbox->provider = g_strdup (desk->send.provider);
+      outbox->data = smsdesk_seal_variant (desk,
+                                           g_variant_new ("(sss)", incoming->from,
+                                                          report->language,
+                                                          report->ref));
+    }
+  reply = smsdesk_seal_replies (desk, answer->replies);
+  if (!smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                        sender, NULL, outbox, now, error))
+    return FALSE;
+  /* The report is sealed: what they typed leaves the SMS store (the check
+   * message's copy of it, kept to answer retries). */
+  if (!smsstore_wipe_replies (desk->sms, sender, incoming->provider,
+                              incoming->msg_id, &local))
+    g_warning ("SMS store: %s", local->message);
+  return TRUE;
+}
+
+/* A message seen before: the same replies; a report left pending by a
+ * crash is committed now (same report id: intake skips a duplicate). */
+static SmsAnswer *
+smsdesk_replay (SmsDesk *desk, const SmsIncoming *incoming, SmsSeen *seen,
+                gint64 now, GError **error)
+{
+  g_autoptr(SmsAnswer) answer = g_new0 (SmsAnswer, 1);
+
+  answer->duplicate = TRUE;
+  answer->replies = smsdesk_open_replies (desk, seen->reply);
+  if (answer->replies == NULL)
+    answer->replies = g_new0 (char *, 1);
+  if (seen->pending != NULL)
+    {
+      g_autoptr(GBytes) plain = smsdesk_open (desk, seen->pending);
+      g_autoptr(Report) report = NULL;
+      g_autofree char *envelope_id = NULL;
+      g_autoptr(GBytes) reply = NULL;
+      gsize length = 0;
+      const char *json = plain ? g_bytes_get_data (plain, &length) : NULL;
+
+      if (json != NULL)
+        report = report_from_json (json, (gssize) length, NULL);
+      if (report == NULL)
+        g_warning ("a pending SMS report did not decrypt: dropped");
+      else if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
+                               &envelope_id, error))
+        return NULL;
+      reply = smsdesk_seal_replies (desk, answer->replies);
+      if (!smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                            seen->sender, NULL, NULL, now, error))
+        return NULL;
+      answer->envelope_id = g_steal_pointer (&envelope_id);
+    }
+  return g_steal_pointer (&answer);
+}
+
+/* One message inside a batch.  A finished report is left in JOB (session,
+ * result, sender) to be submitted once the batch is durable. */
+static SmsAnswer *
+smsdesk_step_one (SmsDesk *desk, SmsJob *job, GError **error)
+{
+  const SmsIncoming *incoming = &job->incoming;
+  gint64 now = job->now;
+  g_autoptr(SmsAnswer) answer = NULL;
+  g_autoptr(ConvoSession) session = NULL;
+  g_autoptr(ConvoResult) result = NULL;
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GBytes) pending = NULL;
+  g_autoptr(GBytes) sealed_session = NULL;
+  g_autofree char *sender = NULL;
+  gint64 mono = g_get_monotonic_time ();
+
+  if (incoming->from == NULL || *incoming->from == '\0'
+      || !g_utf8_validate (incoming->from, -1, NULL))
+    {
+      g_set_error (error, SMSDESK_ERROR, SMSDESK_ERROR_INVALID,
+                   "sender: missing or not UTF-8");
+      return NULL;
+    }
+  if (incoming->text == NULL || !g_utf8_validate (incoming->text, -1, NULL))
+    {
+      g_set_error (error, SMSDESK_ERROR, SMSDESK_ERROR_INVALID,
+                   "text: missing or not UTF-8");
+      return NULL;
+    }
+  if (incoming->msg_id != NULL)
+    {
+      g_autoptr(SmsSeen) seen = NULL;
+      g_autoptr(GError) local = NULL;
+
+      seen = smsstore_seen_get (desk->sms, incoming->provider, incoming->msg_id, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      if (seen != NULL)
+        return smsdesk_replay (desk, incoming, seen, now, error);
+    }
+
+  sender = smsdesk_sender_key (desk, incoming->from);
+  answer = g_new0 (SmsAnswer, 1);
+  /* The sender's own bucket first, so that one person flooding does not
+   * drain the shared one for everybody else. */
+  if (!ratelimit_take (desk->per_sender, sender, mono)
+      || !ratelimit_take (desk->global, NULL, mono))
+    {
+      answer->limited = TRUE;
+      answer->replies = smsdesk_limited_reply (desk, sender);
+      return g_steal_pointer (&answer);
+    }
+
+  session = smsdesk_load_session (desk, sender, error);
+  if (session == NULL)
+    return NULL;
+  result = convo_step (desk->engine, session, incoming->from, incoming->text, now);
+  answer->replies = smsdesk_reply_texts (result);
+
+  if (result->effects & CONVO_EFFECT_FORGET)
+    {
+      if (!smsstore_forget (desk->sms, sender, error))
+        return NULL;
+    }
+  if ((result->effects & CONVO_EFFECT_SUBMIT) && result->report != NULL)
+    {
+      gsize length = 0;
+      char *json = report_to_json (result->report, &length);
+      g_autoptr(GBytes) plain = g_bytes_new_take (json, length);
+
+      pending = smsdesk_seal (desk, plain);
+    }
+  reply = smsdesk_seal_replies (desk, answer->replies);
+  sealed_session = smsdesk_seal_session (desk, session);
+  if (!smsstore_step (desk->sms, sender, sealed_session,
+                      convo_session_stopped (session), incoming->provider,
+                      incoming->msg_id, reply, pending, now, error))
+    return NULL;
+  if (pending != NULL)
+    {
+      job->sender = g_steal_pointer (&sender);
+      job->session = g_steal_pointer (&session);
+      job->result = g_steal_pointer (&result);
+    }
+  return g_steal_pointer (&answer);
+}
+
+static void
+sms_job_free (SmsJob *job)
+{
+  g_free (job->provider);
+  g_free (job->msg_id);
+  g_free (job->from);
+  g_free (job->text);
+  g_free (job->sender);
+  g_clear_pointer (&job->session, convo_session_free);
+  g_clear_pointer (&job->result, convo_result_free);
+  g_clear_pointer (&job->answer, sms_answer_free);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+/* Every message queued since the last flush, in one SMS-store transaction
+ * with one durable commit (group commit); then the reports they finished
+ * go to intake; only then is anyone answered. */
+static void
+smsdesk_flush (SmsDesk *desk)
+{
+  g_autoptr(GPtrArray) jobs = g_steal_pointer (&desk->jobs);
+  g_autoptr(GError) batch_error = NULL;
+
+  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
+  if (desk->flush_source != 0)
+    g_source_remove (desk->flush_source);
+  desk->flush_source = 0;
+  if (jobs->len == 0)
+    return;
+
+  if (smsstore_batch_begin (desk->sms, &batch_error))
+    {
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          SmsJob *job = g_ptr_array_index (jobs, i);
+
+          job->answer = smsdesk_step_one (desk, job, &job->error);
+        }
+      smsstore_batch_commit (desk->sms, &batch_error);
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      SmsJob *job = g_ptr_array_index (jobs, i);
+
+      if (batch_error != NULL)
+        {
+          /* Nothing of the batch is durable: nobody is told anything but
+           * "try again". */
+          g_clear_pointer (&job->answer, sms_answer_free);
+          g_clear_error (&job->error);
+          job->error = g_error_copy (batch_error);
+        }
+      else if (job->result != NULL && job->answer != NULL
+               && !smsdesk_submit (desk, &job->incoming, job->sender, job->session,
+                                   job->result, job->now, job->answer, &job->error))
+        g_clear_pointer (&job->answer, sms_answer_free);
+      job->callback (g_steal_pointer (&job->answer), job->error, job->user_data);
+    }
+}
+
+static gboolean
+smsdesk_flush_idle (gpointer user_data)
+{
+  SmsDesk *desk = user_data;
+
+  desk->flush_source = 0;
+  smsdesk_flush (desk);
+  return G_SOURCE_REMOVE;
+}
+
+void
+smsdesk_receive_async (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
+                       SmsDeskDone callback, gpointer user_data)
+{
+  SmsJob *job;
+
+  g_return_if_fail (desk != NULL && incoming != NULL && callback != NULL);
+  g_return_if_fail (incoming->provider != NULL);
+
+  job = g_new0 (SmsJob, 1);
+  job->provider = g_strdup (incoming->provider);
+  job->msg_id = g_strdup (incoming->msg_id);
+  job->from = g_strdup (incoming->from);
+  job->text = g_strdup (incoming->text);
+  job->incoming.provider = job->provider;
+  job->incoming.msg_id = job->msg_id;
+  job->incoming.from = job->from;
+  job->incoming.text = job->text;
+  job->now = now;
+  job->callback = callback;
+  job->user_data = user_data;
+  g_ptr_array_add (desk->jobs, job);
+  /* At idle priority: every request that has arrived by the time the loop
+   * has nothing else to do joins this batch. */
+  if (desk->flush_source == 0)
+    desk->flush_source = g_idle_add (smsdesk_flush_idle, desk);
+}
+
+typedef struct
+{
+  SmsAnswer *answer;
+  GError    *error;
+} SmsSync;
+
+static void
+smsdesk_sync_done (SmsAnswer *answer, const GError *error, gpointer user_data)
+{
+  SmsSync *sync = user_data;
+
+  sync->answer = answer;
+  if (error != NULL)
+    sync->error = g_error_copy (error);
+}
+
+SmsAnswer *
+smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
+                 GError **error)
+{
+  SmsSync sync = { NULL, NULL };
+
+  g_return_val_if_fail (desk != NULL && incoming != NULL, NULL);
+
+  smsdesk_receive_async (desk, incoming, now, smsdesk_sync_done, &sync);
+  smsdesk_flush (desk);
+  if (sync.error != NULL)
+    {
+      g_propagate_error (error, sync.error);
+      g_clear_pointer (&sync.answer, sms_answer_free);
+    }
+  return sync.answer;
+}
+
+/* --- housekeeping and confirmations ------------------------------------ */
+
+typedef struct
+{
+  SmsSendConfig  config;  /* a copy: the thread may outlive the desk */
+  char          *to;
+  char          *text;
+} SmsSendJob;
+
+static void
+sms_send_job_free (SmsSendJob *job)
+{
+  smssend_config_clear (&job->config);
+  if (job->to != NULL)
+    sodium_memzero (job->to, strlen (job->to));
+  g_free (job->to);
+  g_free (job->text);
+  g_free (job);
+}
+
+static void
+smsdesk_send_thread (GTask *task, gpointer source, gpointer task_data,
+                     GCancellable *cancellable)
+{
+  SmsSendJob *job = task_data;
+  GError *error = NULL;
+
+  if (smssend_text (&job->config, job->to, job->text, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+typedef struct
+{
+  SmsDesk      *desk;      /* valid only while GONE is not cancelled */
+  GCancellable *gone;
+  char         *envelope_id;
+} SmsSendDone;
+
+static void
+smsdesk_send_done (GObject *source, GAsyncResult *async, gpointer user_data)
+{
+  SmsSendDone *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_cancellable_is_cancelled (done->gone))
+    {
+      /* The desk is gone; the outbox entry stays and is sent next time. */
+      g_object_unref (done->gone);
+      g_free (done->envelope_id);
+      g_free (done);
+      return;
+    }
+  if (g_task_propagate_boolean (G_TASK (async), &error)
+      || g_error_matches (error, SMSSEND_ERROR, SMSSEND_ERROR_REFUSED))
+    {
+      g_autoptr(GError) store_error = NULL;
+
+      if (error != NULL)
+        g_warning ("confirmation for %s refused by the provider: %s",
+                   done->envelope_id, error->message);
+      else
+        g_info ("confirmation for %s sent", done->envelope_id);
+      if (!smsstore_outbox_delete (done->desk->sms, done->envelope_id, &store_error))
+        g_warning ("outbox: %s", store_error->message);
+    }
+  else
+    g_message ("confirmation for %s not sent yet: %s", done->envelope_id,
+               error->message);
+  g_hash_table_remove (done->desk->sending, done->envelope_id);
+  g_object_unref (done->gone);
+  g_free (done->envelope_id);
+  g_free (done);
+}
+
+static void
+smsdesk_confirm (SmsDesk *desk, const SmsOutbox *item, const Delivery *delivery)
+{
+  g_autoptr(GVariant) value = smsdesk_open_variant (desk, item->data, "(sss)");
+  g_autoptr(GTask) task = NULL;
+  const char *to, *language, *ref;
+  const char *previous;
+  g_autofree char *isolated = NULL;
+  SmsSendJob *job;
+  SmsSendDone *done;
+
+  if (value == NULL)
+    {
+      g_warning ("outbox entry %s does not decrypt: dropped", item->envelope_id);
+      smsstore_outbox_delete (desk->sms, item->envelope_id, NULL);
+      return;
+    }
+  g_variant_get (value, "(&s&s&s)", &to, &language, &ref);
+  job = g_new0 (SmsSendJob, 1);
+  job->config.provider = g_strdup (desk->send.provider);
+  job->config.url = g_strdup (desk->send.url);
+  job->config.account = g_strdup (desk->send.account);
+  job->config.secret = g_strdup (desk->send.secret);
+  job->config.from = g_strdup (desk->send.from);
+  job->to = g_strdup (to);
+  previous = lang_use (lang_lookup (language) ? language : "en");
+  isolated = lang_lookup (language) && lang_lookup (language)->rtl
+             ? g_strconcat ("\xe2\x81\xa6", ref, "\xe2\x81\xa9", NULL) : g_strdup (ref);
+  /* TRANSLATORS: SMS sent when a report has reached the organisation the
+   * person chose, only if they said texts are safe.  %s is the reference
+   * code.  Budget: one SMS (70 characters in Urdu, Arabic, Punjabi).
+   * Discreet: no word about crime or police. */
+  job->text = g_strdup_printf (_("Your message %s has been received. Reply MENU for options."),
+                               isolated);
+  lang_use (previous);
+
+  done = g_new0 (SmsSendDone, 1);
+  done->desk = desk;
+  done->gone = g_object_ref (desk->gone);
+  done->envelope_id = g_strdup (item->envelope_id);
+  g_hash_table_add (desk->sending, g_strdup (item->envelope_id));
+  task = g_task_new (NULL, NULL, smsdesk_send_done, done);
+  g_task_set_task_data (task, job, (GDestroyNotify) sms_send_job_free);
+  g_task_run_in_thread (task, smsdesk_send_thread);
+}
+
+void
+smsdesk_tick (SmsDesk *desk, gint64 now)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+
+  g_return_if_fail (desk != NULL);
+
+  if (smsstore_sweep (desk->sms, now - desk->idle_timeout,
+                      now - desk->dedup_window, &error) < 0)
+    {
+      g_warning ("SMS sweep: %s", error->message);
+      g_clear_error (&error);
+    }
+  if (desk->send.provider == NULL)
+    return;
+  items = smsstore_outbox_list (desk->sms, SMSDESK_OUTBOX_BATCH, &error);
+  if (items == NULL)
+    {
+      g_warning ("outbox: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < items->len; i++)
+    {
+      const SmsOutbox *item = g_ptr_array_index (items, i);
+      g_autoptr(Delivery) delivery = NULL;
+      g_autoptr(GError) local = NULL;
+
+      g_autoptr(ConvoSession) session = NULL;
+
+      if (g_hash_table_contains (desk->sending, item->envelope_id))
+        continue;
+      /* STOP means nothing more, confirmations included. */
+      session = smsdesk_load_session (desk, item->sender, NULL);
+      if (session != NULL && convo_session_stopped (session))
+        {
+          smsstore_outbox_delete (desk->sms, item->envelope_id, NULL);
+          continue;
+        }
+      delivery = store_get (desk->store, item->envelope_id, &local);
+      if (delivery == NULL)
+        {
+          /* Purged by an operator: nothing to confirm. */
+          if (g_error_matches (local, STORE_ERROR, STORE_ERROR_NOT_FOUND))
+            smsstore_outbox_delete (desk->sms, item->envelope_id, NULL);
+          continue;
+        }
+      if (delivery->state == DELIVERY_DELIVERED)
+        smsdesk_confirm (desk, item, delivery);
+    }
+}

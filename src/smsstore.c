@@ -1,0 +1,628 @@
+/* smsstore: the SMS front door's SQLite file (see smsstore.h).
+ *
+ * Invariants, after a crash at any line:
+ * - a conversation step is one transaction (session + seen record), so a
+ *   provider's retry of the same message either finds the step done (and
+ *   gets the same reply, no second side effect) or finds nothing;
+ * - a report is written here as "pending" before intake commits it, and
+ *   settled after; a crash in between leaves the pending report, which the
+ *   retry re-submits under the same report id (intake is idempotent by
+ *   envelope id), so nothing the person was told is "sent" is lost and
+ *   nothing is sent twice;
+ * - secure_delete overwrites what is deleted, so a wiped draft does not
+ *   linger in free pages (the blobs are ciphertext anyway).
+ * WAL + synchronous=FULL, as the queue: a reply follows a durable commit.
+ * Fails with STORE_ERROR_BUSY when another writer holds the lock too long,
+ * STORE_ERROR_IO otherwise. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "smsstore.h"
+#include "store.h"
+
+#define SMSSTORE_BUSY_TIMEOUT_MS 5000
+
+/* Entry N brings user_version from N to N + 1; append only. */
+static const char *const smsstore_migrations[] = {
+  "CREATE TABLE sessions ("
+  " sender TEXT PRIMARY KEY,"
+  " data BLOB NOT NULL,"
+  " stopped INTEGER NOT NULL DEFAULT 0,"
+  " updated_at INTEGER NOT NULL) STRICT;"
+  "CREATE INDEX sessions_updated ON sessions (updated_at);"
+  "CREATE TABLE seen ("
+  " provider TEXT NOT NULL,"
+  " msg_id TEXT NOT NULL,"
+  " sender TEXT NOT NULL,"
+  " reply BLOB,"
+  " pending BLOB,"
+  " created_at INTEGER NOT NULL,"
+  " PRIMARY KEY (provider, msg_id)) STRICT;"
+  "CREATE INDEX seen_sender ON seen (sender);"
+  "CREATE INDEX seen_created ON seen (created_at);"
+  "CREATE TABLE outbox ("
+  " envelope_id TEXT PRIMARY KEY,"
+  " sender TEXT NOT NULL,"
+  " provider TEXT NOT NULL,"
+  " data BLOB NOT NULL,"
+  " created_at INTEGER NOT NULL) STRICT;"
+  "CREATE INDEX outbox_sender ON outbox (sender);",
+};
+
+struct _SmsStore
+{
+  sqlite3    *db;
+  char       *path;
+  GHashTable *stmts;   /* SQL literal -> prepared statement */
+  gboolean    batch;   /* inside smsstore_batch_begin: steps are savepoints */
+};
+
+static gboolean
+smsstore_fail (SmsStore *store, int rc, GError **error)
+{
+  int primary = rc & 0xff;
+
+  g_set_error (error, STORE_ERROR,
+               primary == SQLITE_BUSY || primary == SQLITE_LOCKED
+                 ? STORE_ERROR_BUSY : STORE_ERROR_IO,
+               "%s: %s", store->path,
+               store->db ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+static gboolean
+smsstore_exec (SmsStore *store, const char *sql, GError **error)
+{
+  int rc = sqlite3_exec (store->db, sql, NULL, NULL, NULL);
+
+  return rc == SQLITE_OK || smsstore_fail (store, rc, error);
+}
+
+static void
+smsstore_rollback (SmsStore *store)
+{
+  if (!sqlite3_get_autocommit (store->db))
+    sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* One change (step, settle, forget) is its own transaction, or, inside a
+ * batch, a savepoint: one item's failure does not undo the others, and
+ * the whole batch costs one durable commit (group commit). */
+static gboolean
+smsstore_tx_begin (SmsStore *store, GError **error)
+{
+  return smsstore_exec (store, store->batch ? "SAVEPOINT item" : "BEGIN IMMEDIATE",
+                        error);
+}
+
+static gboolean
+smsstore_tx_commit (SmsStore *store, GError **error)
+{
+  return smsstore_exec (store, store->batch ? "RELEASE item" : "COMMIT", error);
+}
+
+static void
+smsstore_tx_rollback (SmsStore *store)
+{
+  if (store->batch)
+    {
+      sqlite3_exec (store->db, "ROLLBACK TO item", NULL, NULL, NULL);
+      sqlite3_exec (store->db, "RELEASE item", NULL, NULL, NULL);
+    }
+  else
+    smsstore_rollback (store);
+}
+
+gboolean
+smsstore_batch_begin (SmsStore *store, GError **error)
+{
+  g_return_val_if_fail (store != NULL && !store->batch, FALSE);
+
+  if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  store->batch = TRUE;
+  return TRUE;
+}
+
+gboolean
+smsstore_batch_commit (SmsStore *store, GError **error)
+{
+  g_return_val_if_fail (store != NULL && store->batch, FALSE);
+
+  store->batch = FALSE;
+  if (smsstore_exec (store, "COMMIT", error))
+    return TRUE;
+  smsstore_rollback (store);
+  return FALSE;
+}
+
+/* The statement for SQL (a string literal: cached by its address), reset
+ * and ready to bind.  Parsing the same SQL for every text message cost a
+ * fifth of the gateway's time under load; callers reset, never finalize. */
+static sqlite3_stmt *
+smsstore_prepare (SmsStore *store, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->stmts, sql);
+  int rc;
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+  rc = sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      smsstore_fail (store, rc, error);
+      return NULL;
+    }
+  g_hash_table_insert (store->stmts, (gpointer) sql, stmt);
+  return stmt;
+}
+
+static void
+bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
+{
+  gsize size = 0;
+  const void *data;
+
+  if (bytes == NULL)
+    {
+      sqlite3_bind_null (stmt, index);
+      return;
+    }
+  data = g_bytes_get_data (bytes, &size);
+  sqlite3_bind_blob64 (stmt, index, size ? data : "", size, SQLITE_TRANSIENT);
+}
+
+static GBytes *
+column_bytes (sqlite3_stmt *stmt, int column)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return NULL;
+  return g_bytes_new (sqlite3_column_blob (stmt, column),
+                      (gsize) sqlite3_column_bytes (stmt, column));
+}
+
+/* Steps STMT once and resets it. */
+static gboolean
+smsstore_run (SmsStore *store, sqlite3_stmt *stmt, GError **error)
+{
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    return TRUE;
+  return smsstore_fail (store, rc, error);
+}
+
+static gboolean
+smsstore_migrate (SmsStore *store, GError **error)
+{
+  const gint64 known = G_N_ELEMENTS (smsstore_migrations);
+
+  for (;;)
+    {
+      sqlite3_stmt *stmt;
+      gint64 version = 0;
+      g_autofree char *set_version = NULL;
+
+      if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &stmt,
+                              NULL) != SQLITE_OK)
+        {
+          smsstore_fail (store, sqlite3_errcode (store->db), error);
+          goto fail;
+        }
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        version = sqlite3_column_int64 (stmt, 0);
+      sqlite3_finalize (stmt);
+      if (version > known)
+        {
+          g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
+                       "%s: schema version %" G_GINT64_FORMAT " is newer than "
+                       "this saferoute knows", store->path, version);
+          goto fail;
+        }
+      if (version == known)
+        return smsstore_exec (store, "COMMIT", error);
+      /* A PRAGMA takes no bound parameter; the value is our own integer. */
+      set_version = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT,
+                                     version + 1);
+      if (!smsstore_exec (store, smsstore_migrations[version], error)
+          || !smsstore_exec (store, set_version, error)
+          || !smsstore_exec (store, "COMMIT", error))
+        goto fail;
+    }
+
+fail:
+  smsstore_rollback (store);
+  return FALSE;
+}
+
+SmsStore *
+smsstore_open (const char *path, GError **error)
+{
+  g_autoptr(SmsStore) store = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  store = g_new0 (SmsStore, 1);
+  store->path = g_strdup (path);
+  store->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                        (GDestroyNotify) sqlite3_finalize);
+  /* The file holds ciphertext and hashes only, but nobody else needs to
+   * read it: create it private. */
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      int fd = g_open (path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+      if (fd < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, STORE_ERROR, STORE_ERROR_IO, "%s: %s", path,
+                       g_strerror (saved_errno));
+          return NULL;
+        }
+      g_close (fd, NULL);
+    }
+  rc = sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      smsstore_fail (store, rc, error);
+      return NULL;
+    }
+  sqlite3_busy_timeout (store->db, SMSSTORE_BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes (store->db, 1);
+  if (!smsstore_exec (store, "PRAGMA journal_mode = WAL;"
+                             "PRAGMA synchronous = FULL;"
+                             "PRAGMA secure_delete = ON;", error)
+      || !smsstore_migrate (store, error))
+    return NULL;
+  return g_steal_pointer (&store);
+}
+
+void
+smsstore_close (SmsStore *store)
+{
+  if (store == NULL)
+    return;
+  g_clear_pointer (&store->stmts, g_hash_table_unref);
+  if (store->db != NULL)
+    sqlite3_close (store->db);
+  g_free (store->path);
+  g_free (store);
+}
+
+gboolean
+smsstore_session_get (SmsStore *store, const char *sender, GBytes **data,
+                      GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && sender != NULL && data != NULL, FALSE);
+
+  *data = NULL;
+  stmt = smsstore_prepare (store, "SELECT data FROM sessions WHERE sender = ?1",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, sender, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *data = column_bytes (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return smsstore_fail (store, rc, error);
+  return TRUE;
+}
+
+static gboolean
+smsstore_put_session (SmsStore *store, const char *sender, GBytes *session,
+                      gboolean stopped, gint64 now, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (session == NULL)
+    {
+      stmt = smsstore_prepare (store, "DELETE FROM sessions WHERE sender = ?1",
+                               error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, sender, -1, SQLITE_TRANSIENT);
+      return smsstore_run (store, stmt, error);
+    }
+  stmt = smsstore_prepare (store,
+                           "INSERT INTO sessions (sender, data, stopped, updated_at)"
+                           " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sender) DO UPDATE"
+                           " SET data = ?2, stopped = ?3, updated_at = ?4", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, sender, -1, SQLITE_TRANSIENT);
+  bind_bytes (stmt, 2, session);
+  sqlite3_bind_int (stmt, 3, stopped ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 4, now);
+  return smsstore_run (store, stmt, error);
+}
+
+gboolean
+smsstore_step (SmsStore *store, const char *sender, GBytes *session,
+               gboolean stopped, const char *provider, const char *msg_id,
+               GBytes *reply, GBytes *pending, gint64 now, GError **error)
+{
+  g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
+  g_return_val_if_fail (msg_id == NULL || provider != NULL, FALSE);
+
+  if (!smsstore_tx_begin (store, error))
+    return FALSE;
+  if (!smsstore_put_session (store, sender, session, stopped, now, error))
+    goto fail;
+  if (msg_id != NULL)
+    {
+      sqlite3_stmt *stmt =
+        smsstore_prepare (store,
+                          "INSERT INTO seen (provider, msg_id, sender, reply,"
+                          " pending, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          error);
+      int rc;
+
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, provider, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, msg_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, sender, -1, SQLITE_TRANSIENT);
+      bind_bytes (stmt, 4, reply);
+      bind_bytes (stmt, 5, pending);
+      sqlite3_bind_int64 (stmt, 6, now);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        {
+          g_set_error (error, STORE_ERROR, STORE_ERROR_STATE,
+                       "message %s from %s was already handled", msg_id, provider);
+          goto fail;
+        }
+      if (rc != SQLITE_DONE)
+        {
+          smsstore_fail (store, rc, error);
+          goto fail;
+        }
+    }
+  if (smsstore_tx_commit (store, error))
+    return TRUE;
+
+fail:
+  smsstore_tx_rollback (store);
+  return FALSE;
+}
+
+gboolean
+smsstore_settle (SmsStore *store, const char *provider, const char *msg_id,
+                 GBytes *reply, const char *sender, GBytes *session,
+                 const SmsOutbox *outbox, gint64 now, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
+
+  if (!smsstore_tx_begin (store, error))
+    return FALSE;
+  if (msg_id != NULL)
+    {
+      stmt = smsstore_prepare (store, "UPDATE seen SET reply = ?3, pending = NULL"
+                                      " WHERE provider = ?1 AND msg_id = ?2", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, provider, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, msg_id, -1, SQLITE_TRANSIENT);
+      bind_bytes (stmt, 3, reply);
+      if (!smsstore_run (store, stmt, error))
+        goto fail;
+    }
+  if (session != NULL
+      && !smsstore_put_session (store, sender, session, FALSE, now, error))
+    goto fail;
+  if (outbox != NULL)
+    {
+      stmt = smsstore_prepare (store,
+                               "INSERT OR IGNORE INTO outbox (envelope_id, sender,"
+                               " provider, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                               error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, outbox->envelope_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, sender, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, outbox->provider, -1, SQLITE_TRANSIENT);
+      bind_bytes (stmt, 4, outbox->data);
+      sqlite3_bind_int64 (stmt, 5, now);
+      if (!smsstore_run (store, stmt, error))
+        goto fail;
+    }
+  if (smsstore_tx_commit (store, error))
+    return TRUE;
+
+fail:
+  smsstore_tx_rollback (store);
+  return FALSE;
+}
+
+gboolean
+smsstore_wipe_replies (SmsStore *store, const char *sender, const char *provider,
+                       const char *keep_id, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
+
+  stmt = smsstore_prepare (store, "UPDATE seen SET reply = NULL WHERE sender = ?1"
+                                  " AND pending IS NULL"
+                                  " AND NOT (provider IS ?2 AND msg_id IS ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, sender, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, provider, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, keep_id, -1, SQLITE_TRANSIENT);
+  return smsstore_run (store, stmt, error);
+}
+
+SmsSeen *
+smsstore_seen_get (SmsStore *store, const char *provider, const char *msg_id,
+                   GError **error)
+{
+  sqlite3_stmt *stmt;
+  SmsSeen *seen = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && provider != NULL && msg_id != NULL, NULL);
+
+  stmt = smsstore_prepare (store, "SELECT sender, reply, pending FROM seen"
+                                  " WHERE provider = ?1 AND msg_id = ?2", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, provider, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, msg_id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      seen = g_new0 (SmsSeen, 1);
+      seen->sender = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      seen->reply = column_bytes (stmt, 1);
+      seen->pending = column_bytes (stmt, 2);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    smsstore_fail (store, rc, error);
+  return seen;
+}
+
+static gboolean
+smsstore_delete_by (SmsStore *store, const char *sql, const char *key,
+                    GError **error)
+{
+  sqlite3_stmt *stmt = smsstore_prepare (store, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  return smsstore_run (store, stmt, error);
+}
+
+gboolean
+smsstore_forget (SmsStore *store, const char *sender, GError **error)
+{
+  g_return_val_if_fail (store != NULL && sender != NULL, FALSE);
+
+  if (!smsstore_tx_begin (store, error))
+    return FALSE;
+  if (smsstore_delete_by (store, "DELETE FROM sessions WHERE sender = ?1", sender, error)
+      && smsstore_delete_by (store, "DELETE FROM seen WHERE sender = ?1", sender, error)
+      && smsstore_delete_by (store, "DELETE FROM outbox WHERE sender = ?1", sender, error)
+      && smsstore_tx_commit (store, error))
+    return TRUE;
+  smsstore_tx_rollback (store);
+  return FALSE;
+}
+
+gint64
+smsstore_sweep (SmsStore *store, gint64 session_before, gint64 seen_before,
+                GError **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 removed = 0;
+
+  g_return_val_if_fail (store != NULL, -1);
+
+  stmt = smsstore_prepare (store, "DELETE FROM sessions WHERE updated_at < ?1"
+                                  " AND stopped = 0", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, session_before);
+  if (!smsstore_run (store, stmt, error))
+    return -1;
+  removed += sqlite3_changes (store->db);
+  stmt = smsstore_prepare (store, "DELETE FROM seen WHERE created_at < ?1"
+                                  " AND pending IS NULL", error);
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, seen_before);
+  if (!smsstore_run (store, stmt, error))
+    return -1;
+  removed += sqlite3_changes (store->db);
+  return removed;
+}
+
+GPtrArray *
+smsstore_outbox_list (SmsStore *store, guint limit, GError **error)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_outbox_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+
+  stmt = smsstore_prepare (store, "SELECT envelope_id, sender, provider, data"
+                                  " FROM outbox ORDER BY created_at LIMIT ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SmsOutbox *item = g_new0 (SmsOutbox, 1);
+
+      item->envelope_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      item->sender = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      item->provider = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      item->data = column_bytes (stmt, 3);
+      g_ptr_array_add (items, item);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      smsstore_fail (store, rc, error);
+      return NULL;
+    }
+  return g_steal_pointer (&items);
+}
+
+gboolean
+smsstore_outbox_delete (SmsStore *store, const char *envelope_id, GError **error)
+{
+  g_return_val_if_fail (store != NULL && envelope_id != NULL, FALSE);
+  return smsstore_delete_by (store, "DELETE FROM outbox WHERE envelope_id = ?1",
+                             envelope_id, error);
+}
+
+void
+sms_seen_free (SmsSeen *seen)
+{
+  if (seen == NULL)
+    return;
+  g_free (seen->sender);
+  g_clear_pointer (&seen->reply, g_bytes_unref);
+  g_clear_pointer (&seen->pending, g_bytes_unref);
+  g_free (seen);
+}
+
+void
+sms_outbox_free (SmsOutbox *outbox)
+{
+  if (outbox == NULL)
+    return;
+  g_free (outbox->envelope_id);
+  g_free (outbox->sender);
+  g_free (outbox->provider);
+  g_clear_pointer (&outbox->data, g_bytes_unref);
+  g_free (outbox);
+}
