@@ -61,16 +61,32 @@ kiosk_url=$(sed -n 's/.*listening on \(http[^ ]*\)\/$/\1/p' "$T/kiosk.out")
 smtp_port=$(free_port)
 gw2_port=$(free_port)
 gw2_url=http://127.0.0.1:$gw2_port
-BADINPUT_PULL_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-export BADINPUT_PULL_TOKEN
+secret () { python3 -c 'import secrets; print(secrets.token_hex(32))'; }
+BADINPUT_PULL_TOKEN=$(secret)
+BADINPUT_RELAY_TOKEN=$(secret)
+BADINPUT_SMS_SECRET=$(secret)
+BADINPUT_TWILIO_TOKEN=$(secret)
+BADINPUT_TWILIO_URL=$gw2_url/sms/twilio
+export BADINPUT_PULL_TOKEN BADINPUT_RELAY_TOKEN BADINPUT_SMS_SECRET BADINPUT_TWILIO_TOKEN BADINPUT_TWILIO_URL
 mkdir -p "$T/mail/tmp" "$T/mail/new" "$T/mail/cur" "$T/state2"
 "${PYTHON3:-/usr/bin/python3}" -m aiosmtpd -n -l "127.0.0.1:$smtp_port" \
   -c aiosmtpd.handlers.Mailbox "$T/mail" >"$T/smtp.log" 2>&1 &
 track $!
+smtp_up () { python3 -c "import socket; socket.create_connection(('127.0.0.1', $smtp_port), 1)" 2>/dev/null; }
+wait_until 30 smtp_up || bail "aiosmtpd did not start: $(cat "$T/smtp.log")"
 cat >"$T/gateway.conf" <<CONF
 [gateway]
 listen = 127.0.0.1:$gw2_port
 state_dir = $T/state2
+
+[sms]
+public_url = $gw2_url
+twilio_auth_token = $BADINPUT_TWILIO_TOKEN
+kannel_secret = $BADINPUT_SMS_SECRET
+inbound_secret = $BADINPUT_SMS_SECRET
+
+[kiosk test-kiosk]
+token = $BADINPUT_RELAY_TOKEN
 
 [partner test-pull]
 name = Test Pull Support
@@ -113,7 +129,7 @@ sqlite3 "$T/state2/gateway.db" 'SELECT count(*) FROM deliveries' >"$T/rows2"
 check "a report with CR in its message is refused by intake (exit $s)" \
   sh -c "[ $s != 0 ] && [ \$(sqlite3 '$T/state2/gateway.db' 'SELECT count(*) FROM deliveries') = \$(cat '$T/rows2') ]"
 mailed () { [ -n "$(ls "$T/mail/new" 2>/dev/null)" ]; }
-check "the e-mail partner's delivery reaches the SMTP server" wait_until 30 mailed
+check "the e-mail partner's delivery reaches the SMTP server" wait_until 60 mailed
 check "... with no header injected from the report (no Bcc, Cc or second Subject)" python3 - "$T/mail/new" <<'PY'
 import email, email.policy, json, os, sys
 d = sys.argv[1]

@@ -10,11 +10,12 @@ one), method, path, headers ("Name: value" joined by " || "), body, status, subs
 Headers, body and path take Python backslash escapes (\\r \\n \\x00 \\xff),
 so hostile bytes stay visible in the table.  A body of "@GEN ARG" is made
 by a generator below.  {CSRF} and {COOKIE} stand for a live kiosk
-session's token and cookie, {ENVID} for the envelope's id, {TOKEN} for
-$BADINPUT_PULL_TOKEN.  A substring list is joined by " && "; a leading
+session's token and cookie, {ENVID} for the envelope's id, any other
+{NAME} for $BADINPUT_NAME (the secrets the test made).  A substring list is joined by " && "; a leading
 "!" means the reply must NOT contain it.  Status 0: the server closes
 the connection without a reply (a hang is -1 and never passes).
 """
+import base64
 import hashlib
 import hmac
 import os
@@ -22,6 +23,7 @@ import re
 import socket
 import sys
 import time
+import urllib.parse
 
 TIMEOUT = 15
 
@@ -106,6 +108,15 @@ def signature(secret, body, when):
     return b"t=%d,v1=%s" % (when, mac.encode())
 
 
+def twilio_signature(form):
+    """Twilio's scheme: base64 HMAC-SHA1 over the URL and the sorted
+    name-value pairs, keyed with the auth token."""
+    pairs = sorted(urllib.parse.parse_qsl(form.decode(), keep_blank_values=True))
+    data = os.environ["BADINPUT_TWILIO_URL"] + "".join(k + v for k, v in pairs)
+    mac = hmac.new(os.environ["BADINPUT_TWILIO_TOKEN"].encode(), data.encode(), hashlib.sha1)
+    return base64.b64encode(mac.digest())
+
+
 def main():
     table, secret_file, envelope_file = sys.argv[1:4]
     servers = dict((a.split("=", 1)[0], split_url(a.split("=", 1)[1]))
@@ -124,7 +135,6 @@ def main():
     }
     # Placeholders; the longest go past libsoup's limits (64 KiB of headers).
     fixed = {b"{ENVID}": envelope_id,
-             b"{TOKEN}": os.environ.get("BADINPUT_PULL_TOKEN", "").encode(),
              b"@HUGEHEADER": b"h" * 200000, b"@HEADER60K": b"h" * 60000,
              b"@MANYHEADERS": b"\r\n".join(b"X-%d: v" % i for i in range(5000)),
              b"@LONGPATH": b"p" * 200000, b"@LONGVALUE": b"7" * 20000,
@@ -144,7 +154,10 @@ def main():
         def fill(data):
             for k, v in subst.items():
                 data = data.replace(k, v)
-            return data
+            # {NAME}: $BADINPUT_NAME (secrets the test made).
+            return re.sub(rb"\{([A-Z0-9_]+)\}",
+                          lambda m: os.environ.get("BADINPUT_" + m.group(1).decode(),
+                                                   m.group(0).decode()).encode(), data)
 
         if body.startswith("@"):
             gen, _, arg = body[1:].partition(" ")
@@ -161,6 +174,10 @@ def main():
             if h.startswith(b"SignEnvelope:"):
                 # A valid signature made for the real envelope, replayed.
                 h = b"Saferoute-Signature: " + signature(secret, envelope, now)
+            elif h.startswith(b"TwilioSign:"):
+                # TwilioSign: FORM: a valid X-Twilio-Signature, made for
+                # FORM (a replay when FORM is not the body sent).
+                h = b"X-Twilio-Signature: " + twilio_signature(h[11:].strip())
             elif h.startswith(b"Sign:"):
                 # Sign: AGE [forge]: a Saferoute-Signature over the body.
                 parts = h[5:].split()
