@@ -204,8 +204,10 @@ kiosk_post_form (Kiosk *kiosk, KioskRequest *req)
   gsize length = 0;
   const char *body = http_body (req->msg, &length);
 
+  /* A NUL, raw or encoded, would cut the decoded value short: "fgm%00x"
+   * would pass as "fgm".  No browser sends one; refuse the form. */
   if (g_strcmp0 (type, "application/x-www-form-urlencoded") != 0
-      || strlen (body) != length)
+      || strlen (body) != length || strstr (body, "%00") != NULL)
     form = g_hash_table_new (g_str_hash, g_str_equal);
   else
     form = soup_form_decode (body);

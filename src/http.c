@@ -208,6 +208,7 @@ typedef struct
   goffset max_bytes;
   guint64 too_large;        /* answered 413 */
   guint64 length_required;  /* answered 411 */
+  guint64 bad_length;       /* answered 400: a malformed Content-Length */
 } BodyLimit;
 
 typedef struct
@@ -297,12 +298,43 @@ http_refuse (SoupServerMessage *msg, guint status, const char *reason)
 }
 
 static void
+http_count_length (const char *name, const char *value, gpointer user_data)
+{
+  gboolean *valid = user_data;
+
+  if (g_ascii_strcasecmp (name, "Content-Length") != 0)
+    return;
+  /* A second Content-Length (even an equal one) or anything but digits. */
+  if (valid[1] || value[0] == '\0' || strspn (value, "0123456789") != strlen (value))
+    valid[0] = FALSE;
+  valid[1] = TRUE;
+}
+
+/* libsoup parses "Content-Length: -1" as -1 (then reads until the client
+ * closes: no limit at all) and keeps the last of two Content-Length
+ * headers (request smuggling); both are refused here. */
+static gboolean
+http_length_valid (SoupMessageHeaders *headers)
+{
+  gboolean valid[2] = { TRUE, FALSE };
+
+  soup_message_headers_foreach (headers, http_count_length, valid);
+  return valid[0];
+}
+
+static void
 http_on_got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   BodyLimit *limit = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
+  if (!http_length_valid (headers))
+    {
+      limit->bad_length++;
+      http_refuse (msg, SOUP_STATUS_BAD_REQUEST, "invalid Content-Length");
+      return;
+    }
   if (encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
     {
       limit->length_required++;
@@ -355,6 +387,8 @@ http_refused_count (SoupServer *server, guint status)
       return limit->too_large;
     case SOUP_STATUS_LENGTH_REQUIRED:
       return limit->length_required;
+    case SOUP_STATUS_BAD_REQUEST:
+      return limit->bad_length;
     default:
       return 0;
     }

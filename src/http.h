@@ -38,7 +38,8 @@ void      http_set_idle_timeout  (SoupServer  *server,
 /* Installs the body limit on every request of SERVER. */
 void      http_limit_body        (SoupServer  *server,
                                   goffset      max_bytes);
-/* How many requests the body limit answered with STATUS (413 or 411).
+/* How many requests the body limit answered with STATUS (413, 411, or 400
+ * for a malformed or repeated Content-Length).
  * They never reach a handler and libsoup does not report them finished,
  * so a server's request counters add these. */
 guint64   http_refused_count     (SoupServer  *server,

@@ -128,6 +128,10 @@ check_PROGRAMS += tests/fuzz/replay-convo
 tests_fuzz_replay_convo_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-convo.c
 check_PROGRAMS += tests/fuzz/replay-form
 tests_fuzz_replay_form_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-form.c
+TESTS += tests/bad-input.sh
+EXTRA_DIST += tests/bad-input.sh
+EXTRA_DIST += tests/bad-input/table.tsv
+EXTRA_DIST += tests/bad-input/driver.py
 check_PROGRAMS += tests/test-smsdesk
 TESTS += tests/test-smsdesk
 # make check-valgrind: every GTest program under memcheck (tests/valgrind.sh).
