@@ -12,7 +12,7 @@ export SAFEROUTE_LOCALEDIR="$builddir/locale"
 # The kiosk's CSS and script from the source tree (the gateway's web
 # wizard serves them too).
 export SAFEROUTE_KIOSK_ASSETS="$srcdir/kiosk/assets"
-# Until every translation has landed: make run RUN_FLAGS=--allow-missing-translations
+# A developer whose catalogs are incomplete: make run RUN_FLAGS=--allow-missing-translations
 run_flags=${RUN_FLAGS:-}
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/saferoute-run.XXXXXX") || exit 1
