@@ -80,7 +80,7 @@ run bare_soup_ceiling "http://127.0.0.1:$bare_port"
 # PERF=FILE: also record a profile of the gateway during its run.
 if [ -n "${PERF:-}" ]; then
   gwpid=$(echo $pids | awk '{print $2}')
-  perf record -g -o "$PERF" -p "$gwpid" -- sleep $((duration - 2)) > /dev/null 2>&1 &
+  perf record ${PERF_CALLGRAPH:--g} -o "$PERF" -p "$gwpid" -- sleep $((duration - 2)) > /dev/null 2>&1 &
 fi
 run gateway_sms_twilio "http://127.0.0.1:$gw_port"
 python3 -c "

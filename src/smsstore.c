@@ -92,17 +92,31 @@ smsstore_rollback (SmsStore *store)
 /* One change (step, settle, forget) is its own transaction, or, inside a
  * batch, a savepoint: one item's failure does not undo the others, and
  * the whole batch costs one durable commit (group commit). */
+static sqlite3_stmt *smsstore_prepare (SmsStore *store, const char *sql,
+                                       GError **error);
+static gboolean smsstore_run (SmsStore *store, sqlite3_stmt *stmt,
+                              GError **error);
+
+/* SQL without values, prepared once: parsing SAVEPOINT and RELEASE for
+ * every message showed in the profile. */
+static gboolean
+smsstore_exec_cached (SmsStore *store, const char *sql, GError **error)
+{
+  return smsstore_run (store, smsstore_prepare (store, sql, error), error);
+}
+
 static gboolean
 smsstore_tx_begin (SmsStore *store, GError **error)
 {
-  return smsstore_exec (store, store->batch ? "SAVEPOINT item" : "BEGIN IMMEDIATE",
-                        error);
+  return smsstore_exec_cached (store, store->batch ? "SAVEPOINT item"
+                                                   : "BEGIN IMMEDIATE", error);
 }
 
 static gboolean
 smsstore_tx_commit (SmsStore *store, GError **error)
 {
-  return smsstore_exec (store, store->batch ? "RELEASE item" : "COMMIT", error);
+  return smsstore_exec_cached (store, store->batch ? "RELEASE item" : "COMMIT",
+                               error);
 }
 
 static void
@@ -110,8 +124,8 @@ smsstore_tx_rollback (SmsStore *store)
 {
   if (store->batch)
     {
-      sqlite3_exec (store->db, "ROLLBACK TO item", NULL, NULL, NULL);
-      sqlite3_exec (store->db, "RELEASE item", NULL, NULL, NULL);
+      smsstore_exec_cached (store, "ROLLBACK TO item", NULL);
+      smsstore_exec_cached (store, "RELEASE item", NULL);
     }
   else
     smsstore_rollback (store);
@@ -122,7 +136,7 @@ smsstore_batch_begin (SmsStore *store, GError **error)
 {
   g_return_val_if_fail (store != NULL && !store->batch, FALSE);
 
-  if (!smsstore_exec (store, "BEGIN IMMEDIATE", error))
+  if (!smsstore_exec_cached (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   store->batch = TRUE;
   return TRUE;
@@ -134,7 +148,7 @@ smsstore_batch_commit (SmsStore *store, GError **error)
   g_return_val_if_fail (store != NULL && store->batch, FALSE);
 
   store->batch = FALSE;
-  if (smsstore_exec (store, "COMMIT", error))
+  if (smsstore_exec_cached (store, "COMMIT", error))
     return TRUE;
   smsstore_rollback (store);
   return FALSE;
