@@ -12,6 +12,13 @@
  * - the phone number reaches the disk only inside the sealed report and
  *   inside an encrypted outbox entry (when the person said texts are
  *   safe); everywhere else it is a keyed BLAKE2b hash.
+ * - a batch of steps is answered only after a sync of the SMS store's
+ *   WAL that began after the batch's commit (smsstore_sync, in the
+ *   syncer thread, which touches nothing but that file); meanwhile the
+ *   main loop goes on with the next batch, which may read what the
+ *   unsynced one wrote: a crash loses the later with the earlier, and
+ *   nobody of either has been answered.  A report is submitted to intake
+ *   only once its step is durable.
  * Failure: store errors pass up (503: the provider retries); a stored
  * blob that does not decrypt (key changed) is dropped with a warning and
  * the person starts again, rather than the gateway refusing them. */
@@ -79,7 +86,9 @@ typedef struct
 } SmsJob;
 
 static void sms_job_free  (SmsJob *job);
-static void smsdesk_flush (struct _SmsDesk *desk);
+static void smsdesk_flush (struct _SmsDesk *desk, gboolean wait);
+static void smsdesk_syncer_start (struct _SmsDesk *desk);
+static void smsdesk_syncer_stop  (struct _SmsDesk *desk);
 
 struct _SmsDesk
 {
@@ -104,7 +113,31 @@ struct _SmsDesk
   GPtrArray     *jobs;         /* SmsJob*, waiting for the next flush */
   GCancellable  *gone;         /* cancelled when the desk is freed */
   guint          flush_source;
+  /* Durability: a committed batch waits in UNSYNCED (main thread only)
+   * until the syncer thread has synced the WAL after its commit and
+   * posted the result in SYNC_RESULTS; SYNCED_SOURCE then answers it. */
+  GQueue        *unsynced;     /* SmsBatch*, oldest first */
+  guint64        committed;    /* batches committed so far (under lock) */
+  guint64        sync_target;  /* the syncer's progress (under lock) */
+  GArray        *sync_results; /* SmsSyncResult, oldest first (under lock) */
+  gboolean       stopping;     /* under lock */
+  GMutex         sync_lock;
+  GCond          sync_wake;
+  GThread       *syncer;
+  GSource       *synced_source;
 };
+
+typedef struct
+{
+  guint64  seq;
+  GPtrArray *jobs;             /* SmsJob* */
+} SmsBatch;
+
+typedef struct
+{
+  guint64  upto;               /* every batch up to this one ... */
+  GError  *error;              /* ... is durable, or NULL: this failed */
+} SmsSyncResult;
 
 /* --- keys and encryption ------------------------------------------------ */
 
@@ -356,6 +389,10 @@ smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners
   desk = g_new0 (SmsDesk, 1);
   desk->store = store;
   desk->intake = intake;
+  g_mutex_init (&desk->sync_lock);
+  g_cond_init (&desk->sync_wake);
+  desk->unsynced = g_queue_new ();
+  desk->sync_results = g_array_new (FALSE, FALSE, sizeof (SmsSyncResult));
   desk->sending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
   desk->gone = g_cancellable_new ();
@@ -367,6 +404,7 @@ smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners
   if (desk->sms == NULL)
     return NULL;
   desk->engine = convo_engine_new (&convo);
+  smsdesk_syncer_start (desk);
   return g_steal_pointer (&desk);
 }
 
@@ -377,8 +415,9 @@ smsdesk_free (SmsDesk *desk)
     return;
   /* Whoever is waiting gets an answer before the desk goes. */
   if (desk->jobs != NULL && desk->sms != NULL)
-    smsdesk_flush (desk);
+    smsdesk_flush (desk, TRUE);
   g_clear_pointer (&desk->jobs, g_ptr_array_unref);
+  smsdesk_syncer_stop (desk);
   if (desk->gone != NULL)
     g_cancellable_cancel (desk->gone);
   g_clear_object (&desk->gone);
@@ -708,43 +747,21 @@ sms_job_free (SmsJob *job)
   g_free (job);
 }
 
-/* Every message queued since the last flush, in one SMS-store transaction
- * with one durable commit (group commit); then the reports they finished
- * go to intake; only then is anyone answered. */
+/* Answers every job of JOBS: with ERROR (nothing of theirs is known to
+ * be durable: "try again"), or, their steps being durable, after
+ * committing the reports they finished (intake). */
 static void
-smsdesk_flush (SmsDesk *desk)
+smsdesk_answer (SmsDesk *desk, GPtrArray *jobs, const GError *error)
 {
-  g_autoptr(GPtrArray) jobs = g_steal_pointer (&desk->jobs);
-  g_autoptr(GError) batch_error = NULL;
-
-  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
-  if (desk->flush_source != 0)
-    g_source_remove (desk->flush_source);
-  desk->flush_source = 0;
-  if (jobs->len == 0)
-    return;
-
-  if (smsstore_batch_begin (desk->sms, &batch_error))
-    {
-      for (guint i = 0; i < jobs->len; i++)
-        {
-          SmsJob *job = g_ptr_array_index (jobs, i);
-
-          job->answer = smsdesk_step_one (desk, job, &job->error);
-        }
-      smsstore_batch_commit (desk->sms, &batch_error);
-    }
   for (guint i = 0; i < jobs->len; i++)
     {
       SmsJob *job = g_ptr_array_index (jobs, i);
 
-      if (batch_error != NULL)
+      if (error != NULL)
         {
-          /* Nothing of the batch is durable: nobody is told anything but
-           * "try again". */
           g_clear_pointer (&job->answer, sms_answer_free);
           g_clear_error (&job->error);
-          job->error = g_error_copy (batch_error);
+          job->error = g_error_copy (error);
         }
       else if (job->result != NULL && job->answer != NULL
                && !smsdesk_submit (desk, &job->incoming, job->sender, job->session,
@@ -754,13 +771,200 @@ smsdesk_flush (SmsDesk *desk)
     }
 }
 
+static void
+sms_batch_free (SmsBatch *batch)
+{
+  g_ptr_array_unref (batch->jobs);
+  g_free (batch);
+}
+
+/* Answers the committed batches up to UPTO, oldest first. */
+static void
+smsdesk_answer_upto (SmsDesk *desk, guint64 upto, const GError *error)
+{
+  SmsBatch *batch;
+
+  while ((batch = g_queue_peek_head (desk->unsynced)) != NULL && batch->seq <= upto)
+    {
+      g_queue_pop_head (desk->unsynced);
+      smsdesk_answer (desk, batch->jobs, error);
+      sms_batch_free (batch);
+    }
+}
+
+/* What the syncer has posted, in order. */
+static void
+smsdesk_answer_synced (SmsDesk *desk)
+{
+  g_autoptr(GArray) results = NULL;
+
+  g_mutex_lock (&desk->sync_lock);
+  results = g_steal_pointer (&desk->sync_results);
+  desk->sync_results = g_array_new (FALSE, FALSE, sizeof (SmsSyncResult));
+  g_mutex_unlock (&desk->sync_lock);
+  for (guint i = 0; i < results->len; i++)
+    {
+      SmsSyncResult *result = &g_array_index (results, SmsSyncResult, i);
+
+      smsdesk_answer_upto (desk, result->upto, result->error);
+      g_clear_error (&result->error);
+    }
+}
+
+static gboolean
+smsdesk_synced_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  g_source_set_ready_time (source, -1);
+  smsdesk_answer_synced (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs smsdesk_synced_funcs = { NULL, NULL, smsdesk_synced_dispatch,
+                                             NULL, NULL, NULL };
+
+/* The syncer: syncs the WAL whenever batches were committed since its
+ * last sync, so one fdatasync covers every batch committed meanwhile
+ * (they pile up while it waits on the disk), and the main loop goes on
+ * parsing, stepping and committing the next ones instead of waiting. */
+static gpointer
+smsdesk_syncer (gpointer user_data)
+{
+  SmsDesk *desk = user_data;
+
+  g_mutex_lock (&desk->sync_lock);
+  for (;;)
+    {
+      SmsSyncResult result = { 0, NULL };
+
+      while (desk->sync_target == desk->committed && !desk->stopping)
+        g_cond_wait (&desk->sync_wake, &desk->sync_lock);
+      if (desk->sync_target == desk->committed)
+        break;
+      result.upto = desk->sync_target = desk->committed;
+      g_mutex_unlock (&desk->sync_lock);
+      /* Nothing else of the store is touched here: smsstore_sync only
+       * syncs the WAL file, whose descriptor does not change. */
+      smsstore_sync (desk->sms, &result.error);
+      g_mutex_lock (&desk->sync_lock);
+      g_array_append_val (desk->sync_results, result);
+      g_source_set_ready_time (desk->synced_source, 0);
+    }
+  g_mutex_unlock (&desk->sync_lock);
+  return NULL;
+}
+
+static void
+smsdesk_syncer_start (SmsDesk *desk)
+{
+  desk->synced_source = g_source_new (&smsdesk_synced_funcs, sizeof (GSource));
+  g_source_set_callback (desk->synced_source, NULL, desk, NULL);
+  g_source_set_name (desk->synced_source, "smsdesk-synced");
+  g_source_attach (desk->synced_source, g_main_context_get_thread_default ());
+  desk->syncer = g_thread_new ("smsdesk-sync", smsdesk_syncer, desk);
+}
+
+/* After the last flush: every batch has been answered. */
+static void
+smsdesk_syncer_stop (SmsDesk *desk)
+{
+  if (desk->syncer != NULL)
+    {
+      g_mutex_lock (&desk->sync_lock);
+      desk->stopping = TRUE;
+      g_cond_signal (&desk->sync_wake);
+      g_mutex_unlock (&desk->sync_lock);
+      g_thread_join (g_steal_pointer (&desk->syncer));
+    }
+  if (desk->synced_source != NULL)
+    {
+      g_source_destroy (desk->synced_source);
+      g_clear_pointer (&desk->synced_source, g_source_unref);
+    }
+  if (desk->unsynced != NULL)
+    g_queue_free_full (g_steal_pointer (&desk->unsynced), (GDestroyNotify) sms_batch_free);
+  if (desk->sync_results != NULL)
+    {
+      for (guint i = 0; i < desk->sync_results->len; i++)
+        g_clear_error (&g_array_index (desk->sync_results, SmsSyncResult, i).error);
+      g_clear_pointer (&desk->sync_results, g_array_unref);
+    }
+  g_mutex_clear (&desk->sync_lock);
+  g_cond_clear (&desk->sync_wake);
+}
+
+/* Every message queued since the last flush, in one SMS-store transaction
+ * (group commit).  Nobody is answered before that commit is durable: the
+ * batch waits for the syncer, while the loop goes on; with WAIT, or when
+ * a message finished a report (whose step must be durable before intake
+ * commits it, and which must be settled before the sender's next message
+ * is stepped), the WAL is synced here and every waiting batch answered. */
+static void
+smsdesk_flush (SmsDesk *desk, gboolean wait)
+{
+  g_autoptr(GPtrArray) jobs = g_steal_pointer (&desk->jobs);
+  g_autoptr(GError) batch_error = NULL;
+  gboolean reports = FALSE;
+  SmsBatch *batch;
+
+  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
+  if (desk->flush_source != 0)
+    g_source_remove (desk->flush_source);
+  desk->flush_source = 0;
+  if (jobs->len == 0 && !wait)
+    return;
+
+  if (jobs->len > 0 && smsstore_batch_begin (desk->sms, &batch_error))
+    {
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          SmsJob *job = g_ptr_array_index (jobs, i);
+
+          job->answer = smsdesk_step_one (desk, job, &job->error);
+          reports |= job->result != NULL;
+        }
+      smsstore_batch_commit_unsynced (desk->sms, &batch_error);
+    }
+  if (batch_error != NULL)
+    {
+      /* Nothing of the batch is stored: nobody is told anything but "try
+       * again". */
+      smsdesk_answer (desk, jobs, batch_error);
+      return;
+    }
+  if (jobs->len > 0)
+    {
+      batch = g_new0 (SmsBatch, 1);
+      batch->jobs = g_steal_pointer (&jobs);
+      g_mutex_lock (&desk->sync_lock);
+      batch->seq = ++desk->committed;
+      if (!wait && !reports)
+        g_cond_signal (&desk->sync_wake);
+      g_mutex_unlock (&desk->sync_lock);
+      g_queue_push_tail (desk->unsynced, batch);
+    }
+  if (wait || reports)
+    {
+      g_autoptr(GError) sync_error = NULL;
+      guint64 upto;
+
+      /* What the syncer has finished first, in order; then one sync here
+       * covers every batch committed so far. */
+      smsdesk_answer_synced (desk);
+      g_mutex_lock (&desk->sync_lock);
+      upto = desk->committed;
+      g_mutex_unlock (&desk->sync_lock);
+      smsstore_sync (desk->sms, &sync_error);
+      smsdesk_answer_upto (desk, upto, sync_error);
+    }
+}
+
 static gboolean
 smsdesk_flush_idle (gpointer user_data)
 {
   SmsDesk *desk = user_data;
 
   desk->flush_source = 0;
-  smsdesk_flush (desk);
+  smsdesk_flush (desk, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -817,7 +1021,7 @@ smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
   g_return_val_if_fail (desk != NULL && incoming != NULL, NULL);
 
   smsdesk_receive_async (desk, incoming, now, smsdesk_sync_done, &sync);
-  smsdesk_flush (desk);
+  smsdesk_flush (desk, TRUE);
   if (sync.error != NULL)
     {
       g_propagate_error (error, sync.error);

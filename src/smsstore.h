@@ -46,6 +46,16 @@ gboolean   smsstore_batch_begin     (SmsStore   *store,
                                      GError    **error);
 gboolean   smsstore_batch_commit    (SmsStore   *store,
                                      GError    **error);
+/* The same commit, visible at once but durable only once a later
+ * smsstore_sync() has returned TRUE: the caller syncs, in another thread
+ * if it likes, while this one goes on with the next batch.  Every other
+ * change in this module is durable when its function returns. */
+gboolean   smsstore_batch_commit_unsynced (SmsStore *store,
+                                           GError  **error);
+/* Makes every commit before the call durable.  Safe to call from any one
+ * other thread while this store is used (it only syncs a file). */
+gboolean   smsstore_sync            (SmsStore   *store,
+                                     GError    **error);
 
 /* *DATA is NULL when SENDER has no session. */
 gboolean   smsstore_session_get     (SmsStore   *store,
