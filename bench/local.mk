@@ -50,3 +50,5 @@ bench: bench-kiosk-rss
 .PHONY: bench-kiosk-rss
 bench-kiosk-rss: kiosk/saferoute-kiosk$(EXEEXT)
 	top_builddir=. top_srcdir=$(srcdir) $(SHELL) $(srcdir)/bench/bench-kiosk-rss.sh
+noinst_PROGRAMS += bench/sms-rate
+bench-sms: bench/sms-rate$(EXEEXT)
