@@ -52,3 +52,4 @@ bench-kiosk-rss: kiosk/saferoute-kiosk$(EXEEXT)
 	top_builddir=. top_srcdir=$(srcdir) $(SHELL) $(srcdir)/bench/bench-kiosk-rss.sh
 noinst_PROGRAMS += bench/sms-rate
 bench-sms: bench/sms-rate$(EXEEXT)
+bench-kannel: ctl/saferoutectl$(EXEEXT)
