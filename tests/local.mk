@@ -153,3 +153,5 @@ check_PROGRAMS += tests/fuzz/replay-twilio
 tests_fuzz_replay_twilio_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-twilio.c
 check_PROGRAMS += tests/fuzz/replay-kannel
 tests_fuzz_replay_kannel_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-kannel.c
+TESTS += tests/sms-durable.sh
+EXTRA_DIST += tests/sms-durable.sh
