@@ -39,8 +39,8 @@
 /* WAL pages after which smsstore_sync checkpoints (SQLite's default
  * auto-checkpoint), and after which the writer itself does, should the
  * syncs' checkpoints never catch up with it. */
-#define SMSSTORE_CHECKPOINT_PAGES 1000
-#define SMSSTORE_CHECKPOINT_PAGES_WRITER 16000
+#define SMSSTORE_CHECKPOINT_PAGES 5000
+#define SMSSTORE_CHECKPOINT_PAGES_WRITER 40000
 
 /* Entry N brings user_version from N to N + 1; append only. */
 static const char *const smsstore_migrations[] = {
