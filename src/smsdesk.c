@@ -202,6 +202,34 @@ smsdesk_sender_key (const SmsDesk *desk, const char *from)
   return g_strdup (hex);
 }
 
+/* Random nonces, drawn 64 at a time: libsodium makes one getrandom()
+ * call per request, and every message seals two blobs.  The pool holds
+ * only future nonces, which are public anyway.  XXX: a fork would copy
+ * the pool and repeat nonces under the same key; nothing here forks. */
+#define SMSDESK_NONCE_POOL 64
+
+static guint8 smsdesk_nonces[SMSDESK_NONCE_POOL * crypto_secretbox_NONCEBYTES];
+static guint  smsdesk_nonces_left;
+G_LOCK_DEFINE_STATIC (smsdesk_nonces);
+
+static void
+smsdesk_nonce (guint8 nonce[crypto_secretbox_NONCEBYTES])
+{
+  G_LOCK (smsdesk_nonces);
+  if (smsdesk_nonces_left == 0)
+    {
+      randombytes_buf (smsdesk_nonces, sizeof smsdesk_nonces);
+      smsdesk_nonces_left = SMSDESK_NONCE_POOL;
+    }
+  smsdesk_nonces_left--;
+  memcpy (nonce, smsdesk_nonces + smsdesk_nonces_left * crypto_secretbox_NONCEBYTES,
+          crypto_secretbox_NONCEBYTES);
+  /* Never handed out twice. */
+  sodium_memzero (smsdesk_nonces + smsdesk_nonces_left * crypto_secretbox_NONCEBYTES,
+                  crypto_secretbox_NONCEBYTES);
+  G_UNLOCK (smsdesk_nonces);
+}
+
 static GBytes *
 smsdesk_seal (const SmsDesk *desk, GBytes *plain)
 {
@@ -210,7 +238,7 @@ smsdesk_seal (const SmsDesk *desk, GBytes *plain)
   gsize total = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + length;
   guint8 *out = g_malloc (total);
 
-  randombytes_buf (out, crypto_secretbox_NONCEBYTES);
+  smsdesk_nonce (out);
   crypto_secretbox_easy (out + crypto_secretbox_NONCEBYTES, data, length, out,
                          desk->box_key);
   return g_bytes_new_take (out, total);
