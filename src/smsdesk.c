@@ -955,9 +955,9 @@ smsdesk_flush (SmsDesk *desk, gboolean wait)
   if (batch_error != NULL)
     {
       /* Nothing of the batch is stored: nobody is told anything but "try
-       * again". */
+       * again" (and the batches before it still wait for their sync). */
       smsdesk_answer (desk, jobs, batch_error);
-      return;
+      g_ptr_array_set_size (jobs, 0);
     }
   if (jobs->len > 0)
     {
