@@ -76,7 +76,9 @@ requests $((duration * rate)) SR 0 > "$T/requests-rate"
 
 # run NAME URL SLICE: wrk against URL for one slice; prints requests/s and
 # p99 (ms), and adds to NAME's totals.
+cpu () { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }  # ticks
 run () {
+  _c0=$(cpu "$4")
   wrk -t$threads -c$connections -d${slice}s --latency -s "$srcdir/bench/sms.lua" \
     "$2" -- "$T/requests.$3" $threads > "$T/$1.$3.wrk" 2>&1
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$T/$1.$3.wrk")
@@ -84,6 +86,7 @@ run () {
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$T/$1.$3.wrk")
   printf '%-34s %10s req/s   p99 %8s   non-2xx %s\n' "$1 ($3/$slices)" "$rps" "$p99" "${non2xx:-0}"
   eval "total_$1=\$(( \${total_$1:-0} + $(awk '/requests in/ {print $1}' "$T/$1.$3.wrk") ))"
+  eval "ticks_$1=\$(( \${ticks_$1:-0} + $(cpu "$4") - _c0 ))"
 }
 
 bare_port=$(port)
@@ -102,13 +105,22 @@ if [ -n "${PERF:-}" ]; then
   gwpid=$(echo $pids | awk '{print $2}')
   perf record ${PERF_CALLGRAPH:--g} -o "$PERF" -p "$gwpid" -- sleep $((2 * slices * slice)) > /dev/null 2>&1 &
 fi
+bare_pid=$(echo $pids | awk '{print $1}')
+gw_pid=$(echo $pids | awk '{print $2}')
 for i in $(seq 1 "$slices"); do
-  run bare_soup_ceiling "http://127.0.0.1:$bare_port" "$i"
-  run gateway_sms_twilio "http://127.0.0.1:$gw_port" "$i"
+  run bare_soup_ceiling "http://127.0.0.1:$bare_port" "$i" "$bare_pid"
+  run gateway_sms_twilio "http://127.0.0.1:$gw_port" "$i" "$gw_pid"
 done
+# Also per CPU second each server used (all its threads): on a machine
+# shared with other work the wall-clock ratio swings with the load, the
+# cost of a request much less.
 python3 -c "
 b, g, t = $total_bare_soup_ceiling, $total_gateway_sms_twilio, $slices * $slice
+bc, gc, hz = $ticks_bare_soup_ceiling, $ticks_gateway_sms_twilio, $(getconf CLK_TCK)
 print('bare_soup_ceiling %.0f req/s, gateway_sms_twilio %.0f req/s' % (b / t, g / t))
+if bc and gc:
+    print('per CPU second: bare_soup_ceiling %.0f, gateway_sms_twilio %.0f requests (%.2f)'
+          % (b * hz / bc, g * hz / gc, (g / gc) / (b / bc)))
 print('gateway / ceiling: %.2f (goal 0.5; replies follow a durable group commit)' % (g / b if b else 0))"
 
 # rate NAME ADDR: sms-rate at $rate requests/s against ADDR.
