@@ -56,9 +56,13 @@ sms_inbound_parse (const char *body, gsize length, SmsInbound *out,
     }
   if (!json_parser_load_from_data (parser, body, (gssize) length, &local))
     {
-      /* json-glib's message names a line and column, not the text. */
+      /* json-glib's message quotes the token it choked on, which may be
+       * a lone surrogate's bytes, not UTF-8 (found by fuzz-inbound): the
+       * reply says "charset=utf-8". */
+      g_autofree char *message = g_utf8_make_valid (local->message, -1);
+
       g_set_error_literal (error, SMS_INBOUND_ERROR, SMS_INBOUND_ERROR_SYNTAX,
-                           local->message);
+                           message);
       return FALSE;
     }
   root = json_parser_get_root (parser);

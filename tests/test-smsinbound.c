@@ -59,6 +59,8 @@ test_parse_refused (void)
     { "{\"from\":\"+1\",\"text\":\"\\ud800 x\"}", 0, SMS_INBOUND_ERROR_ENCODING, NULL },
     { "{\"from\":\"\\udfff x\",\"text\":\"x\"}", 0, SMS_INBOUND_ERROR_ENCODING, NULL },
     { "{\"from\":\"+1\",\"text\":\"x\",\"id\":\"\\ud83d x\"}", 0, SMS_INBOUND_ERROR_ENCODING, NULL },
+    /* Found by fuzz-inbound: json-glib's syntax error quoted those bytes. */
+    { "{\"from\":\"+1\",\"text\":\"\\ud800 x {\"d\":\"+1\",\\ude00\"}", 0, SMS_INBOUND_ERROR_SYNTAX, NULL },
     { "", 0, SMS_INBOUND_ERROR_SYNTAX, NULL },
     { "{\"from\":", 0, SMS_INBOUND_ERROR_SYNTAX, NULL },
     { "[\"+1\",\"hi\"]", 0, SMS_INBOUND_ERROR_SYNTAX, "body must be a JSON object" },
@@ -81,6 +83,8 @@ test_parse_refused (void)
       g_assert_error (error, SMS_INBOUND_ERROR, cases[i].code);
       if (cases[i].message != NULL)
         g_assert_cmpstr (error->message, ==, cases[i].message);
+      /* It goes back in a text/plain; charset=utf-8 reply. */
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
       /* Refused: nothing left to free. */
       g_assert_null (in.from);
       g_assert_null (in.text);
