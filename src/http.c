@@ -26,6 +26,43 @@ static void http_watch_idle (SoupServer *server);
 static void http_watch_reads (SoupServer *server);
 static guint64 http_read_timeouts (SoupServer *server);
 
+/* libsoup 3.2's listener never drops the reference g_socket_accept gives
+ * it (upstream later drops it right after creating the connection), so
+ * each accepted connection leaves its GSocket behind: about 350 bytes,
+ * which a flood of connections turns into memory the daemon never gets
+ * back.  The first request of a connection starts inside the listener's
+ * accept handler, before libsoup wraps the socket in a stream, so at that
+ * moment exactly two hold the socket: the listener's lost reference and
+ * the connection's own.  We drop the lost one then, once per socket.  On
+ * a libsoup that drops it itself the count is one, and we leave it; any
+ * other count means code we have not read, and we leave that too. */
+#define HTTP_SOCKET_SEEN_KEY "saferoute-http-seen"
+
+static void
+http_drop_lost_socket_ref (SoupServer *server, SoupServerMessage *msg,
+                           gpointer user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_object_get_data (G_OBJECT (socket), HTTP_SOCKET_SEEN_KEY))
+    return;
+  g_object_set_data (G_OBJECT (socket), HTTP_SOCKET_SEEN_KEY, GINT_TO_POINTER (1));
+  if (soup_get_major_version () == 3 && soup_get_minor_version () == 2
+      && g_atomic_int_get (&G_OBJECT (socket)->ref_count) == 2)
+    g_object_unref (socket);
+}
+
+void
+http_drop_lost_sockets (SoupServer *server)
+{
+  g_return_if_fail (SOUP_IS_SERVER (server));
+
+  if (g_signal_handler_find (server, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                             http_drop_lost_socket_ref, NULL) == 0)
+    g_signal_connect (server, "request-started",
+                      G_CALLBACK (http_drop_lost_socket_ref), NULL);
+}
+
 gboolean
 http_listen (SoupServer *server, const char *listen, GError **error)
 {
@@ -56,6 +93,9 @@ http_listen (SoupServer *server, const char *listen, GError **error)
   g_socket_set_listen_backlog (socket, HTTP_BACKLOG);
   if (!g_socket_listen (socket, &local))
     goto fail;
+  /* Before the idle watch's handlers, which take references of their
+   * own: one taken earlier would only make us leave the socket alone. */
+  http_drop_lost_sockets (server);
   if (!soup_server_listen_socket (server, socket, 0, &local))
     goto fail;
   http_watch_idle (server);

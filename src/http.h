@@ -38,6 +38,12 @@ gboolean  http_listen            (SoupServer  *server,
                                   const char  *listen,
                                   GError     **error);
 
+/* Makes SERVER give back the GSocket of each connection it accepted
+ * (libsoup 3.2 keeps one reference too many: about 350 bytes a
+ * connection, for ever).  http_listen does this itself; call it before a
+ * server listens some other way (a test's TLS peer, for instance). */
+void      http_drop_lost_sockets (SoupServer  *server);
+
 /* Changes SERVER's idle timeout (HTTP_IDLE_TIMEOUT_MS by default) for
  * connections that go idle from now on. */
 void      http_set_idle_timeout  (SoupServer  *server,

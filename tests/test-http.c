@@ -782,6 +782,62 @@ test_read_timeout_spares_idle (Fixture *f, gconstpointer data)
   dribble_clear (&d);
 }
 
+/* Each accepted connection's GSocket must be freed once the connection
+ * ends: libsoup 3.2 keeps a reference too many, which http_listen gives
+ * back (without it a flood of connections grows the heap for ever). */
+typedef struct
+{
+  guint seen;
+  guint alive;
+} SocketCount;
+
+static void
+socket_gone (gpointer data, GObject *where_it_was)
+{
+  SocketCount *count = data;
+
+  count->alive--;
+}
+
+static void
+watch_socket (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  SocketCount *count = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_object_get_data (G_OBJECT (socket), "test-watched"))
+    return;
+  g_object_set_data (G_OBJECT (socket), "test-watched", GINT_TO_POINTER (1));
+  count->seen++;
+  count->alive++;
+  g_object_weak_ref (G_OBJECT (socket), socket_gone, count);
+}
+
+static void
+test_accepted_sockets_freed (Fixture *f, gconstpointer data)
+{
+  const char request[] =
+    "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  SocketCount count = { 0, 0 };
+  gulong handler = g_signal_connect (f->server, "request-started",
+                                     G_CALLBACK (watch_socket), &count);
+  gint64 deadline;
+
+  for (guint i = 0; i < 5; i++)
+    g_free (exchange (f, request, strlen (request)));
+  g_assert_cmpuint (count.seen, ==, 5);
+  /* The server closes after it has written the reply: let it finish. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count.alive > 0 && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (1000);
+    }
+  g_signal_handler_disconnect (f->server, handler);
+  g_assert_cmpuint (count.alive, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -827,5 +883,7 @@ main (int argc, char **argv)
               test_slow_handler, fixture_teardown);
   g_test_add ("/http/read-timeout/spares-idle", Fixture, NULL, fixture_setup,
               test_read_timeout_spares_idle, fixture_teardown);
+  g_test_add ("/http/listen/sockets-freed", Fixture, NULL, fixture_setup,
+              test_accepted_sockets_freed, fixture_teardown);
   return g_test_run ();
 }
