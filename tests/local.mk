@@ -155,3 +155,7 @@ check_PROGRAMS += tests/fuzz/replay-kannel
 tests_fuzz_replay_kannel_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-kannel.c
 TESTS += tests/sms-durable.sh
 EXTRA_DIST += tests/sms-durable.sh
+check_PROGRAMS += tests/test-smsinbound
+TESTS += tests/test-smsinbound
+check_PROGRAMS += tests/fuzz/replay-inbound
+tests_fuzz_replay_inbound_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-inbound.c
