@@ -1138,6 +1138,72 @@ test_newer_schema (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "99"));
 }
 
+/* 1 if the database at PATH has an index called NAME. */
+static int
+raw_has_index (const char *path, const char *name)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int found;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT COUNT (*) FROM sqlite_master"
+                                       " WHERE type = 'index' AND name = ?1",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  found = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return found;
+}
+
+/* A v1 file (claim index on state and due time) is migrated to the index
+ * of pending rows only, and the claim reads it in due order across
+ * states: an expired lease, then a deferred retry, then the queued ones;
+ * never a delivered, held or pull row. */
+static void
+test_migrate_pending_index (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) batch = NULL;
+  static const char *const order[] = { "a0", "d0", "q0", "q1" };
+
+  (void) data;
+  enqueue_n (f->store, "q", 2, "p1", 60, DELIVERY_METHOD_WEBHOOK);
+  g_clear_pointer (&f->store, store_close);
+  raw_exec (f->path, "DROP INDEX deliveries_pending;"
+                     "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)"
+                     "  WHERE method != 'pull';"
+                     "PRAGMA user_version = 1;");
+  g_assert_cmpint (raw_has_index (f->path, "deliveries_pending"), ==, 0);
+  reopen (f);
+  g_assert_cmpint (raw_has_index (f->path, "deliveries_pending"), ==, 1);
+  g_assert_cmpint (raw_has_index (f->path, "deliveries_due"), ==, 0);
+
+  enqueue_n (f->store, "a", 1, "p1", 10, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "d", 1, "p1", 11, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "x", 2, "p1", 12, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "pull", 2, "p1", 1, DELIVERY_METHOD_PULL);
+  /* a0 active until 40; d0 deferred to 50; x0 delivered; x1 held. */
+  first = claim (f->store, 20, 4, 20);
+  g_assert_cmpuint (first->len, ==, 4);
+  g_assert_true (store_mark_deferred (f->store, "d0", 20, 50, "HTTP 503", &error));
+  g_assert_true (store_mark_delivered (f->store, "x0", 20, &error));
+  g_assert_true (store_mark_held (f->store, "x1", 20, "HTTP 410", &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (store_next_due (f->store, &error), ==, 40);
+  batch = claim (f->store, 100, 10, 600);
+  g_assert_cmpuint (batch->len, ==, G_N_ELEMENTS (order));
+  /* A batch comes back in creation order, which is due order here. */
+  for (guint i = 0; i < batch->len; i++)
+    g_assert_cmpstr (((Delivery *) batch->pdata[i])->id, ==, order[i]);
+  g_assert_cmpint (store_next_due (f->store, &error), ==, 700);
+  g_assert_no_error (error);
+}
+
 static void
 test_unreadable (Fixture *f, gconstpointer data)
 {
@@ -1262,6 +1328,7 @@ main (int argc, char **argv)
   ADD ("/store/reopen", test_reopen_keeps_data);
   ADD ("/store/open/newer-schema", test_newer_schema);
   ADD ("/store/open/unreadable", test_unreadable);
+  ADD ("/store/open/migrate-pending-index", test_migrate_pending_index);
   g_test_add_func ("/store/strings", test_strings);
   return g_test_run ();
 }
