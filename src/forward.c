@@ -1079,14 +1079,21 @@ forward_start_ready (Forwarder *forwarder)
 
 static void forward_claim (Forwarder *forwarder);
 
+/* For a one-shot source held in *SOURCE: forget it, then claim. */
+static gboolean
+forward_claim_from (Forwarder *forwarder, GSource **source)
+{
+  g_clear_pointer (source, g_source_unref);
+  forward_claim (forwarder);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_flush (gpointer user_data)
 {
   Forwarder *forwarder = user_data;
 
-  g_clear_pointer (&forwarder->flush_timer, g_source_unref);
-  forward_claim (forwarder);
-  return G_SOURCE_REMOVE;
+  return forward_claim_from (forwarder, &forwarder->flush_timer);
 }
 
 /* TRUE if the store can wait: the claimed deliveries still fill every
@@ -1207,9 +1214,7 @@ on_claim_idle (gpointer user_data)
 {
   Forwarder *forwarder = user_data;
 
-  g_clear_pointer (&forwarder->claim_idle, g_source_unref);
-  forward_claim (forwarder);
-  return G_SOURCE_REMOVE;
+  return forward_claim_from (forwarder, &forwarder->claim_idle);
 }
 
 static void
@@ -1226,9 +1231,7 @@ on_due (gpointer user_data)
 {
   Forwarder *forwarder = user_data;
 
-  g_clear_pointer (&forwarder->due_timer, g_source_unref);
-  forward_claim (forwarder);
-  return G_SOURCE_REMOVE;
+  return forward_claim_from (forwarder, &forwarder->due_timer);
 }
 
 static gboolean
