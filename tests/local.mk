@@ -153,3 +153,7 @@ check_PROGRAMS += tests/fuzz/replay-twilio
 tests_fuzz_replay_twilio_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-twilio.c
 check_PROGRAMS += tests/fuzz/replay-kannel
 tests_fuzz_replay_kannel_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-kannel.c
+check_PROGRAMS += tests/test-smsinbound
+TESTS += tests/test-smsinbound
+check_PROGRAMS += tests/fuzz/replay-inbound
+tests_fuzz_replay_inbound_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-inbound.c
