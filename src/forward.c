@@ -16,7 +16,11 @@
  * after the partner's 2xx (or the SMTP server's acceptance) and before that
  * it is active under a lease; a crash between the 2xx and the mark means
  * it is sent again once the lease lapses, with the same Idempotency-Key or
- * Message-ID, so the partner can recognise it (at-least-once).
+ * Message-ID, so the partner can recognise it (at-least-once).  Outcomes
+ * wait in memory for a shared commit at most FORWARD_FLUSH_MS, which only
+ * widens that window; no attempt starts with less of its lease left than
+ * a transfer may take, so one process never has two attempts of a
+ * delivery in flight.
  *
  * Failures: a CURLMcode or a store error never ends the process; it is
  * logged and the affected delivery is left to its lease.  Logs carry
@@ -36,6 +40,17 @@ G_DEFINE_QUARK (saferoute-forward-error-quark, forward_error)
 #define FORWARD_USER_AGENT "saferoute/" PACKAGE_VERSION
 #define FORWARD_PURGE_INTERVAL_SECONDS 3600
 #define FORWARD_RELAY_PATH "/api/v1/envelopes"
+/* Claimed work kept ahead of the slots, in rounds of CONCURRENCY: under
+ * load the outcomes of about (rounds - 1) rounds share one commit, so the
+ * fsync is paid once per that many deliveries.  Only while transfers are
+ * quick (FORWARD_QUICK_US); slow partners get one round ahead, as a
+ * claimed delivery waiting behind them also waits on its lease. */
+#define FORWARD_ROUNDS_AHEAD_QUICK 8
+#define FORWARD_ROUNDS_AHEAD_SLOW 2
+#define FORWARD_QUICK_US (G_USEC_PER_SEC / 2)
+/* The longest an acknowledged outcome waits in memory for a commit it can
+ * share (a crash meanwhile sends it again, as between ack and mark). */
+#define FORWARD_FLUSH_MS 50
 
 /* ---------------------------------------------------------------- options */
 
@@ -310,6 +325,9 @@ struct _Forwarder
   GSource                *due_timer;
   GSource                *poll_timer;
   GSource                *purge_timer;
+  GSource                *flush_timer;
+  gint64                  finished_since; /* monotonic us of the oldest unrecorded outcome */
+  gint64                  last_total_us;  /* how long the last finished transfer took */
   gboolean                started;
   ForwardStats            stats;
 };
@@ -522,6 +540,14 @@ transfer_done (Transfer *transfer, CURLcode code)
   transfer->outcome = outcome;
   transfer->error_text = g_steal_pointer (&error_text);
   transfer->status = status;
+  {
+    curl_off_t total_us = 0;
+
+    curl_easy_getinfo (transfer->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    transfer->forwarder->last_total_us = (gint64) total_us;
+  }
+  if (transfer->forwarder->finished->len == 0)
+    transfer->forwarder->finished_since = g_get_monotonic_time ();
   transfer_release_easy (transfer);
   g_hash_table_remove (transfer->forwarder->transfers, transfer);
   transfer->forwarder->stats.in_flight = g_hash_table_size (transfer->forwarder->transfers);
@@ -1021,37 +1047,97 @@ forward_record_finished (Forwarder *forwarder, GPtrArray *counters)
   g_ptr_array_set_size (forwarder->finished, 0);
 }
 
-/* Starts claimed deliveries in the free slots; TRUE if it started any. */
+/* Starts claimed deliveries in the free slots; TRUE if it started any.
+ * One that waited behind slow transfers until its lease could lapse
+ * mid-flight is not started: the lease brings it back (to us or to whoever
+ * holds the store), rather than two attempts running at once. */
 static gboolean
 forward_start_ready (Forwarder *forwarder)
 {
+  const ForwardOptions *options = &forwarder->options;
+  gint64 needed = MIN (options->timeout_seconds, options->lease_seconds / 2);
   gboolean started = FALSE;
 
-  while (g_hash_table_size (forwarder->transfers) < forwarder->options.concurrency
+  while (g_hash_table_size (forwarder->transfers) < options->concurrency
          && !g_queue_is_empty (&forwarder->ready))
     {
+      Delivery *delivery = g_queue_pop_head (&forwarder->ready);
+
+      if (delivery->lease_until - now_seconds () < needed)
+        {
+          g_info ("delivery %s: lease too short to start, left to lapse",
+                  delivery->id);
+          delivery_free (delivery);
+          continue;
+        }
       /* Ownership of the Delivery moves to its transfer. */
-      forward_start_transfer (forwarder, g_queue_pop_head (&forwarder->ready));
+      forward_start_transfer (forwarder, delivery);
       started = TRUE;
     }
   return started;
+}
+
+static void forward_claim (Forwarder *forwarder);
+
+/* For a one-shot source held in *SOURCE: forget it, then claim. */
+static gboolean
+forward_claim_from (Forwarder *forwarder, GSource **source)
+{
+  g_clear_pointer (source, g_source_unref);
+  forward_claim (forwarder);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_flush (gpointer user_data)
+{
+  Forwarder *forwarder = user_data;
+
+  return forward_claim_from (forwarder, &forwarder->flush_timer);
+}
+
+/* TRUE if the store can wait: the claimed deliveries still fill every
+ * slot for another round, and the oldest unrecorded outcome is younger
+ * than FORWARD_FLUSH_MS (a timer then comes back for it). */
+static gboolean
+forward_store_can_wait (Forwarder *forwarder)
+{
+  gint64 age_ms;
+
+  if (forwarder->ready.length < forwarder->options.concurrency)
+    return FALSE;
+  if (forwarder->finished->len == 0)
+    return TRUE;
+  age_ms = (g_get_monotonic_time () - forwarder->finished_since) / 1000;
+  if (age_ms >= FORWARD_FLUSH_MS)
+    return FALSE;
+  if (forwarder->flush_timer == NULL)
+    forwarder->flush_timer =
+      forward_attach (forwarder,
+                      g_timeout_source_new ((guint) (FORWARD_FLUSH_MS - age_ms)),
+                      on_flush);
+  return TRUE;
 }
 
 /* One transaction, so one fsync, for the outcomes of every transfer that
  * finished since the last claim and for the claim that refills the slots:
  * under load the outcomes of a whole burst share it (group commit).
  *
- * The claim runs one batch ahead: up to CONCURRENCY claimed deliveries
- * wait in READY, so a freed slot is refilled, and its request on the wire,
- * before we wait for the disk rather than after.  Claimed deliveries start
- * only after their claim has committed. */
+ * The claim runs ahead: claimed deliveries wait in READY, so a freed slot
+ * is refilled, and its request on the wire, before we wait for the disk
+ * rather than after; and while READY still holds a whole round, the store
+ * is not touched at all, so that the outcomes of several rounds share one
+ * commit.  Claimed deliveries start only after their claim has committed;
+ * outcomes are recorded only after the partner's answer, so batching them
+ * only delays the bookkeeping (a crash before the commit sends them again,
+ * with the same Idempotency-Key). */
 static void
 forward_claim (Forwarder *forwarder)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) claimed = NULL;
   g_autoptr(GPtrArray) counters = g_ptr_array_new ();
-  guint want;
+  guint want, depth;
   gboolean batch;
   guint i;
   gint64 next;
@@ -1060,15 +1146,19 @@ forward_claim (Forwarder *forwarder)
     return;
   if (forward_start_ready (forwarder))
     forward_socket_action (forwarder, CURL_SOCKET_TIMEOUT, 0);
-  want = 2 * forwarder->options.concurrency
-    - MIN (g_hash_table_size (forwarder->transfers) + forwarder->ready.length,
-           2 * forwarder->options.concurrency);
-  if (want == 0 && forwarder->finished->len == 0)
+  depth = forwarder->options.concurrency
+    * (forwarder->last_total_us < FORWARD_QUICK_US
+       ? FORWARD_ROUNDS_AHEAD_QUICK : FORWARD_ROUNDS_AHEAD_SLOW);
+  want = depth - MIN (g_hash_table_size (forwarder->transfers)
+                      + forwarder->ready.length, depth);
+  if ((want == 0 && forwarder->finished->len == 0)
+      || forward_store_can_wait (forwarder))
     {
       /* Full: a finishing transfer calls us again; no due timer needed. */
       source_clear (&forwarder->due_timer);
       return;
     }
+  source_clear (&forwarder->flush_timer);
   batch = store_batch_begin (forwarder->store, &error);
   if (!batch)
     {
@@ -1124,9 +1214,7 @@ on_claim_idle (gpointer user_data)
 {
   Forwarder *forwarder = user_data;
 
-  g_clear_pointer (&forwarder->claim_idle, g_source_unref);
-  forward_claim (forwarder);
-  return G_SOURCE_REMOVE;
+  return forward_claim_from (forwarder, &forwarder->claim_idle);
 }
 
 static void
@@ -1143,9 +1231,7 @@ on_due (gpointer user_data)
 {
   Forwarder *forwarder = user_data;
 
-  g_clear_pointer (&forwarder->due_timer, g_source_unref);
-  forward_claim (forwarder);
-  return G_SOURCE_REMOVE;
+  return forward_claim_from (forwarder, &forwarder->due_timer);
 }
 
 static gboolean
@@ -1291,6 +1377,7 @@ forward_free (Forwarder *forwarder)
   source_clear (&forwarder->due_timer);
   source_clear (&forwarder->poll_timer);
   source_clear (&forwarder->purge_timer);
+  source_clear (&forwarder->flush_timer);
 
   /* Finished transfers are recorded: a delivered report is not sent
    * again.  In-flight and claimed ones are abandoned: their leases bring

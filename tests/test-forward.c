@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -1320,6 +1322,195 @@ test_email_refused (Fixture *f, gconstpointer data)
   stop_smtpd (smtpd);
 }
 
+
+/* ------------------------------------------------------ batched outcomes */
+
+/* How many times the partner was sent delivery ID. */
+static guint
+times_sent (TestServer *web, const char *id)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < web->keys->len; i++)
+    n += g_strcmp0 (g_ptr_array_index (web->keys, i), id) == 0;
+  return n;
+}
+
+/* Two partners in the same bursts, one answering 200 and one 400: the
+ * outcomes of several rounds share commits, and each is recorded for its
+ * own delivery (delivered once, or held), ledger included. */
+static void
+test_batch_mixed_partners (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) good = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) refused = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) ledger = NULL;
+  g_autoptr(GError) error = NULL;
+  TestServer bad = { 0 };
+  Partner *partner;
+  ForwardStats stats;
+  guint i;
+
+  test_server_start (&bad, NULL);
+  bad.mode = MODE_BAD_REQUEST;
+  f->partners = fixture_partners (f);
+  partner = make_partner ("refusing-partner", PARTNER_DELIVERY_WEBHOOK);
+  partner->url = g_strdup_printf ("http://127.0.0.1:%u/hook", bad.port);
+  partner_directory_add (f->partners, partner, &error);
+  g_assert_no_error (error);
+  /* Queued before the start, so that the first claims take many rounds
+   * of two, the two partners mixed in each. */
+  f->options.concurrency = 2;
+  for (i = 0; i < 12; i++)
+    {
+      g_ptr_array_add (good, enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK,
+                                      now (), NULL));
+      g_ptr_array_add (refused, enqueue (f, "refusing-partner", DELIVERY_METHOD_WEBHOOK,
+                                         now (), NULL));
+    }
+  fixture_start (f);
+  for (i = 0; i < good->len; i++)
+    {
+      g_autoptr(Delivery) ok = wait_for_state (f, good->pdata[i], DELIVERY_DELIVERED, 20);
+      g_autoptr(Delivery) held = wait_for_state (f, refused->pdata[i], DELIVERY_HELD, 20);
+
+      g_assert_cmpint (ok->state, ==, DELIVERY_DELIVERED);
+      g_assert_cmpuint (ok->attempts, ==, 1);
+      g_assert_cmpuint (times_sent (&f->web, ok->id), ==, 1);
+      g_assert_cmpint (held->state, ==, DELIVERY_HELD);
+      g_assert_cmpstr (held->last_error, ==, "HTTP 400");
+      g_assert_cmpuint (held->attempts, ==, 1);
+      g_assert_cmpuint (times_sent (&bad, held->id), ==, 1);
+    }
+  g_assert_cmpuint (f->web.requests, ==, 12);
+  g_assert_cmpuint (bad.requests, ==, 12);
+  forward_get_stats (f->forwarder, &stats);
+  g_assert_cmpuint (stats.delivered, ==, 12);
+  g_assert_cmpuint (stats.held, ==, 12);
+  g_assert_cmpuint (stats.deferred, ==, 0);
+
+  ledger = store_ledger_for_ref (f->store, REF, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ledger->len, ==, 24);
+  for (i = 0; i < ledger->len; i++)
+    {
+      LedgerEntry *entry = ledger->pdata[i];
+      gboolean is_good = g_strcmp0 (entry->partner, "webhook-partner") == 0;
+
+      g_assert_cmpint (entry->state, ==, is_good ? DELIVERY_DELIVERED : DELIVERY_HELD);
+      g_assert_true (is_good == (entry->delivered_at > 0));
+    }
+  g_clear_pointer (&f->forwarder, forward_free);
+  test_server_stop (&bad);
+}
+
+/* The child's part of test_batch_crash: a forwarder in its own process on
+ * the same file, running until it is killed. */
+static void G_GNUC_NORETURN
+forward_child (const char *path, const PartnerDirectory *partners,
+               const ForwardOptions *options)
+{
+  GMainContext *context = g_main_context_new ();
+  Forwarder *forwarder;
+  Store *store;
+
+  g_main_context_push_thread_default (context);
+  store = store_open (path, NULL);
+  if (store == NULL)
+    _exit (3);
+  forwarder = forward_new (store, partners, options, NULL);
+  if (forwarder == NULL)
+    _exit (4);
+  forward_start (forwarder);
+  for (;;)
+    g_main_context_iteration (context, TRUE);
+}
+
+/* A forwarder killed (SIGKILL) while partners' answers are in and
+ * outcomes wait for their shared commit: after the restart each delivery
+ * is delivered exactly once in the store; one whose mark was lost is sent
+ * exactly once more, with the same Idempotency-Key (so the partner, which
+ * keeps one copy per key, has each report once), and one marked before
+ * the crash is never sent again. */
+static void
+test_batch_crash (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) distinct = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *path = g_strdup (store_path (f->store));
+  g_autofree guint *before = NULL;
+  g_autofree gboolean *marked = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+  guint i, lost = 0;
+  int status = 0;
+  pid_t pid;
+
+  f->partners = fixture_partners (f);
+  f->web.mode = MODE_SLOW;
+  f->options.concurrency = 4;
+  for (i = 0; i < 40; i++)
+    g_ptr_array_add (ids, enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK,
+                                   now (), NULL));
+  g_clear_pointer (&f->store, store_close);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    forward_child (path, f->partners, &f->options);
+  /* Two rounds answered, the third on its way: kill it then. */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (f->web.requests < 9 && g_get_monotonic_time () < deadline)
+    run_for (5);
+  run_for (20);
+  kill (pid, SIGKILL);
+  while (waitpid (pid, &status, 0) < 0)
+    ;
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpuint (f->web.requests, >=, 9);
+
+  /* Alone on the file now: what the dead one had active is due again. */
+  f->store = store_open (path, &error);
+  g_assert_no_error (error);
+  before = g_new0 (guint, ids->len);
+  marked = g_new0 (gboolean, ids->len);
+  for (i = 0; i < ids->len; i++)
+    {
+      g_autoptr(Delivery) delivery = store_get (f->store, ids->pdata[i], &error);
+
+      g_assert_no_error (error);
+      before[i] = times_sent (&f->web, ids->pdata[i]);
+      marked[i] = delivery->state == DELIVERY_DELIVERED;
+      g_assert_true (!marked[i] || before[i] == 1);
+      lost += before[i] > 0 && !marked[i];
+    }
+  g_test_message ("%u sent but not recorded as delivered at the crash", lost);
+
+  f->web.mode = MODE_OK;
+  fixture_start (f);
+  for (i = 0; i < ids->len; i++)
+    {
+      g_autoptr(Delivery) delivery = wait_for_state (f, ids->pdata[i],
+                                                     DELIVERY_DELIVERED, 20);
+
+      g_assert_cmpint (delivery->state, ==, DELIVERY_DELIVERED);
+    }
+  /* Let any stray second attempt show itself. */
+  run_for (300);
+  for (i = 0; i < ids->len; i++)
+    {
+      guint sent = times_sent (&f->web, ids->pdata[i]);
+
+      if (marked[i])
+        g_assert_cmpuint (sent, ==, 1);
+      else
+        g_assert_cmpuint (sent, ==, before[i] + 1);
+    }
+  for (i = 0; i < f->web.keys->len; i++)
+    g_hash_table_add (distinct, g_ptr_array_index (f->web.keys, i));
+  g_assert_cmpuint (g_hash_table_size (distinct), ==, ids->len);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1343,6 +1534,8 @@ main (int argc, char **argv)
   ADD ("/forward/webhook/bad-request-held", test_bad_request_held);
   ADD ("/forward/webhook/max-age-held", test_max_age_held);
   ADD ("/forward/webhook/concurrency", test_concurrency_bound);
+  ADD ("/forward/batch/mixed-partners", test_batch_mixed_partners);
+  ADD ("/forward/batch/crash", test_batch_crash);
   ADD ("/forward/webhook/unknown-partner", test_unknown_partner_held);
   ADD ("/forward/webhook/tls-bad-certificate", test_tls_bad_certificate);
   ADD ("/forward/relay", test_relay);

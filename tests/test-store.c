@@ -1138,6 +1138,107 @@ test_newer_schema (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "99"));
 }
 
+/* 1 if the database at PATH has a TYPE (index, trigger) called NAME. */
+static int
+raw_has (const char *path, const char *type, const char *name)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int found;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT COUNT (*) FROM sqlite_master"
+                                       " WHERE type = ?1 AND name = ?2",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, type, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  found = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return found;
+}
+
+/* A v1 file (claim index on state and due time; the ledger keeping a copy
+ * of each delivery's state, through a trigger) is migrated: the claim
+ * index holds pending rows only, the ledger reads the delivery's state,
+ * and both give what they gave before.  The claim then takes, in due
+ * order across states, an expired lease, a deferred retry and the queued
+ * ones; never a delivered, held or pull row. */
+static void
+test_migrate_from_v1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) batch = NULL;
+  static const char *const order[] = { "a0", "d0", "q0", "q1" };
+  gint64 delivered_at = 0;
+
+  (void) data;
+  enqueue_n (f->store, "q", 2, "p1", 60, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "old", 2, "p1", 5, DELIVERY_METHOD_WEBHOOK);
+  first = claim (f->store, 6, 2, 20);
+  g_assert_cmpuint (first->len, ==, 2);
+  g_assert_true (store_mark_delivered (f->store, "old0", 7, &error));
+  g_assert_true (store_mark_held (f->store, "old1", 7, "HTTP 410", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&f->store, store_close);
+  raw_exec (f->path,
+            "DROP INDEX deliveries_pending;"
+            "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)"
+            "  WHERE method != 'pull';"
+            "ALTER TABLE ledger ADD COLUMN delivered_at INTEGER NOT NULL DEFAULT 0;"
+            "ALTER TABLE ledger ADD COLUMN state TEXT NOT NULL DEFAULT 'queued';"
+            "UPDATE ledger SET"
+            "  state = (SELECT state FROM deliveries WHERE deliveries.id = ledger.id),"
+            "  delivered_at = (SELECT delivered_at FROM deliveries"
+            "                  WHERE deliveries.id = ledger.id);"
+            "CREATE TRIGGER deliveries_ledger AFTER UPDATE OF state, delivered_at"
+            "  ON deliveries"
+            "  WHEN OLD.state IS NOT NEW.state OR OLD.delivered_at IS NOT NEW.delivered_at"
+            "  BEGIN"
+            "    UPDATE ledger SET state = NEW.state, delivered_at = NEW.delivered_at"
+            "      WHERE id = NEW.id;"
+            "  END;"
+            "PRAGMA user_version = 1;");
+  g_assert_cmpint (raw_has (f->path, "index", "deliveries_pending"), ==, 0);
+  reopen (f);
+  g_assert_cmpint (raw_has (f->path, "index", "deliveries_pending"), ==, 1);
+  g_assert_cmpint (raw_has (f->path, "index", "deliveries_due"), ==, 0);
+  g_assert_cmpint (raw_has (f->path, "trigger", "deliveries_ledger"), ==, 0);
+  g_assert_cmpint (ledger_state (f->store, "REF-1", "old0", &delivered_at), ==,
+                   DELIVERY_DELIVERED);
+  g_assert_cmpint (delivered_at, ==, 7);
+  g_assert_cmpint (ledger_state (f->store, "REF-1", "old1", NULL), ==, DELIVERY_HELD);
+  g_assert_cmpint (ledger_state (f->store, "REF-1", "q0", NULL), ==, DELIVERY_QUEUED);
+
+  enqueue_n (f->store, "a", 1, "p1", 10, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "d", 1, "p1", 11, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "x", 2, "p1", 12, DELIVERY_METHOD_WEBHOOK);
+  enqueue_n (f->store, "pull", 2, "p1", 1, DELIVERY_METHOD_PULL);
+  /* a0 active until 40; d0 deferred to 50; x0 delivered; x1 held. */
+  g_clear_pointer (&first, g_ptr_array_unref);
+  first = claim (f->store, 20, 4, 20);
+  g_assert_cmpuint (first->len, ==, 4);
+  g_assert_true (store_mark_deferred (f->store, "d0", 20, 50, "HTTP 503", &error));
+  g_assert_true (store_mark_delivered (f->store, "x0", 20, &error));
+  g_assert_true (store_mark_held (f->store, "x1", 20, "HTTP 410", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ledger_state (f->store, "REF-1", "a0", NULL), ==, DELIVERY_ACTIVE);
+  g_assert_cmpint (ledger_state (f->store, "REF-1", "x0", &delivered_at), ==,
+                   DELIVERY_DELIVERED);
+  g_assert_cmpint (delivered_at, ==, 20);
+
+  g_assert_cmpint (store_next_due (f->store, &error), ==, 40);
+  batch = claim (f->store, 100, 10, 600);
+  g_assert_cmpuint (batch->len, ==, G_N_ELEMENTS (order));
+  /* A batch comes back in creation order, which is due order here. */
+  for (guint i = 0; i < batch->len; i++)
+    g_assert_cmpstr (((Delivery *) batch->pdata[i])->id, ==, order[i]);
+  g_assert_cmpint (store_next_due (f->store, &error), ==, 700);
+  g_assert_no_error (error);
+}
+
 static void
 test_unreadable (Fixture *f, gconstpointer data)
 {
@@ -1262,6 +1363,7 @@ main (int argc, char **argv)
   ADD ("/store/reopen", test_reopen_keeps_data);
   ADD ("/store/open/newer-schema", test_newer_schema);
   ADD ("/store/open/unreadable", test_unreadable);
+  ADD ("/store/open/migrate-from-v1", test_migrate_from_v1);
   g_test_add_func ("/store/strings", test_strings);
   return g_test_run ();
 }
