@@ -36,6 +36,7 @@ typedef enum
   MODE_BAD_REQUEST,    /* 400 */
   MODE_ALWAYS_500,
   MODE_SLOW,           /* answers 200 after a while: counts concurrency */
+  MODE_REDIRECT,       /* 307 to /elsewhere, which would answer 200 */
 } Mode;
 
 typedef struct
@@ -53,6 +54,7 @@ typedef struct
   char       *last_path;
   char       *last_authorization;
   char       *last_body;
+  guint       elsewhere; /* requests that followed MODE_REDIRECT */
 } TestServer;
 
 typedef struct
@@ -162,6 +164,15 @@ on_request (SoupServer        *server,
       break;
     case MODE_ALWAYS_500:
       status = 500;
+      break;
+    case MODE_REDIRECT:
+      if (g_str_equal (path, "/elsewhere"))
+        web->elsewhere++;
+      else
+        {
+          status = 307;
+          soup_message_headers_replace (reply, "Location", "/elsewhere");
+        }
       break;
     case MODE_SLOW:
       {
@@ -827,6 +838,27 @@ test_bad_request_held (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->web.requests, ==, 1);
   forward_get_stats (f->forwarder, &stats);
   g_assert_cmpuint (stats.held, ==, 1);
+}
+
+/* A partner's endpoint that redirects is never followed: a redirect
+ * could point anywhere (another host, a Home Office address), and the
+ * partner's URL is the operator's choice, not the endpoint's.  It is an
+ * error to retry, so the operator sees it. */
+static void
+test_redirect_not_followed (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(Delivery) delivery = NULL;
+
+  f->web.mode = MODE_REDIRECT;
+  fixture_start (f);
+  id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
+  delivery = wait_for_state (f, id, DELIVERY_DEFERRED, 10);
+  g_assert_cmpint (delivery->state, ==, DELIVERY_DEFERRED);
+  g_assert_cmpstr (delivery->last_error, ==, "HTTP 307");
+  run_for (1500);
+  g_assert_cmpuint (f->web.requests, >=, 1);
+  g_assert_cmpuint (f->web.elsewhere, ==, 0);
 }
 
 static void
@@ -1532,6 +1564,7 @@ main (int argc, char **argv)
   ADD ("/forward/free-in-flight", test_free_in_flight);
   ADD ("/forward/webhook/operator-hold-wins", test_operator_hold_wins);
   ADD ("/forward/webhook/bad-request-held", test_bad_request_held);
+  ADD ("/forward/webhook/redirect-not-followed", test_redirect_not_followed);
   ADD ("/forward/webhook/max-age-held", test_max_age_held);
   ADD ("/forward/webhook/concurrency", test_concurrency_bound);
   ADD ("/forward/batch/mixed-partners", test_batch_mixed_partners);
