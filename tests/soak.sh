@@ -128,7 +128,8 @@ $(partner_group)
 CONF
 conf="--config $T/gateway.conf"
 
-# The kiosk relays to the gateway, with the same short timeouts.
+# The kiosk relays to the gateway, with the same short timeouts (the
+# retry schedule is read from [retention], as the gateway's).
 cat > "$T/kiosk.conf" <<CONF
 [kiosk]
 state_dir = $T/kiosk
@@ -137,6 +138,8 @@ relay_url = http://127.0.0.1:$gw_port
 relay_token = $kiosk_token
 forward_timeout = 2s
 forward_concurrency = 4
+
+[retention]
 retry_base = 1s
 retry_factor = 1.5
 retry_cap = 3s
@@ -227,7 +230,7 @@ door_sms () {
 "$python" -c '
 import random, sys
 r = random.Random(int(sys.argv[1]))
-scale = max(1.0, int(sys.argv[2]) / 1000.0)
+scale = max(1.0, int(sys.argv[2]) / 3000.0)
 for _ in range(100000):
     a = r.choices(["gateway", "kiosk", "full"], [45, 35, 20])[0]
     p = r.choice([0, 0.1, r.uniform(0.1, 1.5), r.uniform(0.5, 2.5)]) * scale
@@ -279,6 +282,13 @@ while ! enough; do
   read -r action pause duration <<EOF
 $(sed -n "${round}p" "$T/schedule")
 EOF
+  # Once the doors are done, only the kills still missing, at once.
+  if doors_done; then
+    pause=0.1
+    if [ "$gw_kills" -lt 3 ]; then action=gateway
+    elif [ "$kiosk_kills" -lt 2 ]; then action=kiosk
+    else action=none; fi
+  fi
   sleep "${pause:-0.3}"
   case $action in
     gateway) kill_gateway; start_gateway ;;
