@@ -44,21 +44,29 @@ diskfull_now (int fd)
 {
   const char *flag = getenv ("SAFEROUTE_DISKFULL_FLAG");
   char link[64], path[PATH_MAX];
+  int saved = errno;
   ssize_t n;
   size_t dlen;
 
+  /* access() and readlink() must not change errno for the caller. */
   if (flag == NULL || access (flag, F_OK) != 0)
-    return 0;
+    {
+      errno = saved;
+      return 0;
+    }
+  errno = saved;
   if (full_dir_state == 0)
     {
       const char *dir = getenv ("SAFEROUTE_DISKFULL_DIR");
 
       full_dir_state = dir && realpath (dir, full_dir) ? 1 : -1;
+      errno = saved;
     }
   if (full_dir_state < 0)
     return 0;
   snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
   n = readlink (link, path, sizeof path - 1);
+  errno = saved;
   if (n <= 0)
     return 0;
   path[n] = '\0';

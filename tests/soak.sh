@@ -52,7 +52,7 @@ N=${SOAK_REPORTS:-30}
 seed=${SOAK_SEED:-$(date +%s)}
 DOORS=${SOAK_DOORS:-ctl kiosk sms}
 workers=${SOAK_WORKERS:-2}
-plan 11
+plan 12
 echo "# soak: $N reports through doors: $DOORS; seed $seed"
 
 dir=$T/state
@@ -165,10 +165,22 @@ start_gateway () {
   wait_for_http "http://127.0.0.1:$gw_port/healthz" \
     || bail "gateway did not restart: $(tail -n 5 "$T/gateway.log")"
 }
+# reap NAME PID: kill -9 and collect the exit status; any status but
+# SIGKILL's means the server had died on its own before: it is noted in
+# $died (and not counted as a kill).
+died=""
+reap () {
+  kill -9 "$2" 2>/dev/null
+  wait "$2" 2>/dev/null
+  _st=$?
+  [ "$_st" = 137 ] && return 0
+  died="$died $1:$_st"
+  echo "# $1 (pid $2) had died on its own, status $_st"
+  return 1
+}
 gw_kills=0
 kill_gateway () {
-  if kill -9 "$gw" 2>/dev/null; then gw_kills=$((gw_kills + 1)); fi
-  wait "$gw" 2>/dev/null
+  if reap gateway "$gw"; then gw_kills=$((gw_kills + 1)); fi
 }
 # The kiosk runs with the disk-full shim; the window is open while
 # $T/full exists.
@@ -185,8 +197,13 @@ start_kiosk () {
 }
 kiosk_kills=0
 kill_kiosk () {
-  if kill -9 "$ks" 2>/dev/null; then kiosk_kills=$((kiosk_kills + 1)); fi
-  wait "$ks" 2>/dev/null
+  if reap kiosk "$ks"; then kiosk_kills=$((kiosk_kills + 1)); fi
+}
+# As a supervisor would (systemd's Restart=): a server that stopped
+# answering is restarted; reap notes it if it had died.
+supervise () {
+  curl -s -o /dev/null "http://127.0.0.1:$gw_port/healthz" || { kill_gateway; start_gateway; }
+  curl -s -o /dev/null "http://127.0.0.1:$kiosk_port/healthz" || { kill_kiosk; start_kiosk; }
 }
 
 # ---- doors -------------------------------------------------------------
@@ -290,6 +307,7 @@ EOF
     else action=none; fi
   fi
   sleep "${pause:-0.3}"
+  supervise
   case $action in
     gateway) kill_gateway; start_gateway ;;
     kiosk) kill_kiosk; start_kiosk; last_kiosk_kill=$round ;;
@@ -315,6 +333,7 @@ pending () { # pending CTL-OPTIONS: "WAITING DELIVERED", WAITING being
   "$ctl" $1 --json status 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["queued"] + d["active"] + d["deferred"] + d["held"], d["delivered"])'
 }
 settled () {
+  supervise
   [ "$(pending "$kconf" | cut -d' ' -f1)" = 0 ] || return 1
   # shellcheck disable=SC2046
   set -- $(pending "$conf")
@@ -444,3 +463,32 @@ for line in open(sys.argv[1]):
         bad += 1
 sys.exit(1 if bad else 0)
 PY
+
+# Last, the servers themselves: neither may have died on its own at any
+# moment (a crash is not a fault the soak makes).  The deaths a known
+# crash explains are reported as TODO, so that they show without making
+# the suite fail: src/http.c's idle-connection watch can steal a
+# connection whose message I/O libsoup has already dropped
+# (soup_server_message_steal_connection dereferences NULL; seen on the
+# kiosk under the soak's load, most often under AddressSanitizer).
+reap gateway "$gw" || :
+reap kiosk "$ks" || :
+known_crash () {
+  for _d in $died; do
+    case ${_d#*:} in
+      139) ;;  # SIGSEGV without the sanitizers: no stack to tell
+      1) grep -q 'in http_idle_close' "$T/gateway.log" "$T/kiosk.log" || return 1 ;;
+      *) return 1 ;;
+    esac
+  done
+}
+if [ -z "$died" ]; then
+  ok "no server died on its own"
+elif known_crash; then
+  grep -h -A6 'ERROR: AddressSanitizer' "$T/gateway.log" "$T/kiosk.log" | head -n 8 | sed 's/^/# /'
+  _n=$((_n + 1))
+  echo "not ok $_n - no server died on its own (died:$died) # TODO the idle-connection crash in src/http.c"
+else
+  grep -h -A12 'ERROR: AddressSanitizer\|runtime error' "$T/gateway.log" "$T/kiosk.log" | head -n 20 | sed 's/^/# /'
+  not_ok "no server died on its own (died:$died)"
+fi
