@@ -176,9 +176,12 @@ def kiosk_walk(tag):
 
 
 def kiosk_report(slot):
-    attempt = 0
+    attempt = walks = 0
     while True:
         tag = "k%d.%d" % (slot, attempt)
+        walks += 1
+        if walks > 500:
+            raise SystemExit("soak-door: no receipt after 500 walks")
         outcome = kiosk_walk(tag)
         if outcome[0] == "sent":
             record("sent", "kiosk", tag, outcome[1])

@@ -22,6 +22,9 @@
 # and before the receipt was shown) may arrive or not, but at most once.
 # The SMS door sends a message whose request failed again with the same
 # provider message id, as a provider does, until it is answered.
+# Neither server may die on its own: a dead one is restarted, as a
+# supervisor would, and the last check fails (or, for the known crash in
+# src/http.c's idle-connection watch, says TODO).
 # Prints: reports by door, kills of each, partner faults, disk-full
 # windows and refusals, delivered, lost, duplicates.
 #
