@@ -159,14 +159,33 @@ json.dump(r, open(sys.argv[2], "w"))
 PY
 
 # ---- the gateway and the kiosk, killed and restarted ------------------
+# running PID: the process exists and is not a zombie.
+running () {
+  _s=$(ps -o stat= -p "$1" 2>/dev/null)
+  [ -n "$_s" ] && [ "${_s#Z}" = "$_s" ]
+}
+answers_or_died () { # answers_or_died PORT PID
+  curl -s -o /dev/null "http://127.0.0.1:$1/healthz" || ! running "$2"
+}
+# up NAME PID PORT TRY: polls until the server answers on PORT, or has
+# died (then reaped, noted in $died, and 1 returned: start it again).
+up () {
+  wait_until 20 answers_or_died "$3" "$2" && [ "$4" -le 10 ] \
+    || bail "$1 did not restart: $(tail -n 5 "$T/$1.log")"
+  running "$2" && return 0
+  reap "$1" "$2"
+  return 1
+}
 gw=""
 start_gateway () {
-  # shellcheck disable=SC2086
-  "$gateway" $conf >> "$T/gateway.log" 2>&1 &
-  gw=$!
-  track $gw
-  wait_for_http "http://127.0.0.1:$gw_port/healthz" \
-    || bail "gateway did not restart: $(tail -n 5 "$T/gateway.log")"
+  _try=0
+  while _try=$((_try + 1)); do
+    # shellcheck disable=SC2086
+    "$gateway" $conf >> "$T/gateway.log" 2>&1 &
+    gw=$!
+    track $gw
+    up gateway "$gw" "$gw_port" "$_try" && return
+  done
 }
 # reap NAME PID: kill -9 and collect the exit status; any status but
 # SIGKILL's means the server had died on its own before: it is noted in
@@ -189,24 +208,26 @@ kill_gateway () {
 # $T/full exists.
 ks=""
 start_kiosk () {
-  SAFEROUTE_DISKFULL_DIR=$T/kiosk SAFEROUTE_DISKFULL_FLAG=$T/full \
-  LD_PRELOAD=$shim ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-    "$kiosk" --config "$T/kiosk.conf" --assets-dir "$top_srcdir/kiosk/assets" \
-      $kiosk_lang >> "$T/kiosk.out" 2>> "$T/kiosk.log" &
-  ks=$!
-  track $ks
-  wait_for_http "http://127.0.0.1:$kiosk_port/healthz" \
-    || bail "kiosk did not restart: $(tail -n 5 "$T/kiosk.log")"
+  _try=0
+  while _try=$((_try + 1)); do
+    SAFEROUTE_DISKFULL_DIR=$T/kiosk SAFEROUTE_DISKFULL_FLAG=$T/full \
+    LD_PRELOAD=$shim ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+      "$kiosk" --config "$T/kiosk.conf" --assets-dir "$top_srcdir/kiosk/assets" \
+        $kiosk_lang >> "$T/kiosk.out" 2>> "$T/kiosk.log" &
+    ks=$!
+    track $ks
+    up kiosk "$ks" "$kiosk_port" "$_try" && return
+  done
 }
 kiosk_kills=0
 kill_kiosk () {
   if reap kiosk "$ks"; then kiosk_kills=$((kiosk_kills + 1)); fi
 }
-# As a supervisor would (systemd's Restart=): a server that stopped
-# answering is restarted; reap notes it if it had died.
+# As a supervisor would (systemd's Restart=): a server that has died is
+# restarted; reap notes it.
 supervise () {
-  curl -s -o /dev/null "http://127.0.0.1:$gw_port/healthz" || { kill_gateway; start_gateway; }
-  curl -s -o /dev/null "http://127.0.0.1:$kiosk_port/healthz" || { kill_kiosk; start_kiosk; }
+  running "$gw" || { kill_gateway; start_gateway; }
+  running "$ks" || { kill_kiosk; start_kiosk; }
 }
 
 # ---- doors -------------------------------------------------------------
