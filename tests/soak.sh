@@ -493,10 +493,10 @@ PY
 # Last, the servers themselves: neither may have died on its own at any
 # moment (a crash is not a fault the soak makes).  The deaths a known
 # crash explains are reported as TODO, so that they show without making
-# the suite fail: src/http.c's idle-connection watch can steal a
-# connection whose message I/O libsoup has already dropped
-# (soup_server_message_steal_connection dereferences NULL; seen on the
-# kiosk under the soak's load, most often under AddressSanitizer).
+# the suite fail: soup_server_message_steal_connection dereferences
+# NULL when src/http.c's idle-connection watch (http_idle_close) calls it
+# after a client closed; seen on the kiosk under the soak's load, a few
+# times in 10,000 reports, with or without the sanitizers.
 known_crash () {
   for _d in $died; do
     case ${_d#*:} in
