@@ -14,17 +14,7 @@
 
 #include "http.h"
 #include "sms-http.h"
-
-static const char *
-sms_inbound_member (JsonObject *object, const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
+#include "smsinbound.h"
 
 static void
 sms_inbound_reply (SoupServerMessage *msg, const SmsAnswer *answer)
@@ -53,11 +43,9 @@ sms_inbound_reply (SoupServerMessage *msg, const SmsAnswer *answer)
 void
 sms_inbound_post (Gateway *gateway, SoupServerMessage *msg, const char *const *params)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(SmsInbound) parsed = { NULL, NULL, NULL };
   g_autoptr(GError) error = NULL;
   SmsIncoming incoming = { SMSDESK_INBOUND, NULL, NULL, NULL };
-  JsonObject *object;
-  JsonNode *root;
   const char *body;
   gsize length = 0;
 
@@ -67,31 +55,13 @@ sms_inbound_post (Gateway *gateway, SoupServerMessage *msg, const char *const *p
   if (!sms_http_authorize (msg, smsdesk_endpoint_secret (gateway->sms, SMSDESK_INBOUND),
                            NULL))
     return;
-  if (!g_utf8_validate (body, (gssize) length, NULL))
-    {
-      http_reply_text (msg, SOUP_STATUS_BAD_REQUEST, "body is not UTF-8");
-      return;
-    }
-  if (!json_parser_load_from_data (parser, body, (gssize) length, &error))
+  if (!sms_inbound_parse (body, length, &parsed, &error))
     {
       http_reply_text (msg, SOUP_STATUS_BAD_REQUEST, error->message);
       return;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      http_reply_text (msg, SOUP_STATUS_BAD_REQUEST, "body must be a JSON object");
-      return;
-    }
-  object = json_node_get_object (root);
-  incoming.from = sms_inbound_member (object, "from");
-  incoming.text = sms_inbound_member (object, "text");
-  incoming.msg_id = sms_inbound_member (object, "id");
-  if (incoming.from == NULL || incoming.text == NULL)
-    {
-      http_reply_text (msg, SOUP_STATUS_BAD_REQUEST,
-                       "\"from\" and \"text\" are required strings");
-      return;
-    }
+  incoming.from = parsed.from;
+  incoming.text = parsed.text;
+  incoming.msg_id = parsed.msg_id;
   sms_http_receive (gateway, msg, &incoming, sms_inbound_reply);
 }

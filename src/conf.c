@@ -383,10 +383,16 @@ conf_get_int (const Conf *conf, const char *group, const char *key,
     }
   if (!g_ascii_string_to_signed (value, 10, min, max, &n, NULL))
     {
+      /* The bounds are formatted apart: xgettext cannot see through
+       * G_GINT64_FORMAT, and would cut the message at the first one. */
+      g_autofree char *low = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+      g_autofree char *high = g_strdup_printf ("%" G_GINT64_FORMAT, max);
+
       conf_set_error (error, CONF_ERROR_INVALID, conf, group, key,
-                      _("expected a whole number from %" G_GINT64_FORMAT
-                        " to %" G_GINT64_FORMAT ", got “%s”"),
-                      min, max, value);
+                      /* TRANSLATORS: a config value was not a number; the
+                       * first two %s are the lowest and highest allowed. */
+                      _("expected a whole number from %s to %s, got “%s”"),
+                      low, high, value);
       return FALSE;
     }
   *out = n;

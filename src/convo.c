@@ -197,7 +197,7 @@ static const ConvoText texts[N_TEXTS + 1] = {
   [T_BUSY] = { "busy", N_("Sorry, we cannot answer just now. Please try again in a few minutes. Urgent? Call 999."), 3 },
   /* TRANSLATORS: SMS, budget 3 segments.  %s is the reference code
    * (e.g. K7QM-4XPA).  Sent only to a person who asked to be texted. */
-  [T_DELIVERED] = { "delivered", N_("Your report %s has reached the group you chose. They will contact you in the way you asked."), 3 },
+  [T_DELIVERED] = { "delivered", N_("Your report %s has reached the group you chose. They can contact you in the way you asked."), 3 },
   [N_TEXTS] = { NULL, NULL, 0 },
 };
 

@@ -23,6 +23,45 @@
 #include "store.h"
 
 static void http_watch_idle (SoupServer *server);
+static void http_watch_reads (SoupServer *server);
+static guint64 http_read_timeouts (SoupServer *server);
+
+/* libsoup 3.2's listener never drops the reference g_socket_accept gives
+ * it (upstream later drops it right after creating the connection), so
+ * each accepted connection leaves its GSocket behind: about 350 bytes,
+ * which a flood of connections turns into memory the daemon never gets
+ * back.  The first request of a connection starts inside the listener's
+ * accept handler, before libsoup wraps the socket in a stream, so at that
+ * moment exactly two hold the socket: the listener's lost reference and
+ * the connection's own.  We drop the lost one then, once per socket.  On
+ * a libsoup that drops it itself the count is one, and we leave it; any
+ * other count means code we have not read, and we leave that too. */
+#define HTTP_SOCKET_SEEN_KEY "saferoute-http-seen"
+
+static void
+http_drop_lost_socket_ref (SoupServer *server, SoupServerMessage *msg,
+                           gpointer user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_object_get_data (G_OBJECT (socket), HTTP_SOCKET_SEEN_KEY))
+    return;
+  g_object_set_data (G_OBJECT (socket), HTTP_SOCKET_SEEN_KEY, GINT_TO_POINTER (1));
+  if (soup_get_major_version () == 3 && soup_get_minor_version () == 2
+      && g_atomic_int_get (&G_OBJECT (socket)->ref_count) == 2)
+    g_object_unref (socket);
+}
+
+void
+http_drop_lost_sockets (SoupServer *server)
+{
+  g_return_if_fail (SOUP_IS_SERVER (server));
+
+  if (g_signal_handler_find (server, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                             http_drop_lost_socket_ref, NULL) == 0)
+    g_signal_connect (server, "request-started",
+                      G_CALLBACK (http_drop_lost_socket_ref), NULL);
+}
 
 gboolean
 http_listen (SoupServer *server, const char *listen, GError **error)
@@ -54,9 +93,13 @@ http_listen (SoupServer *server, const char *listen, GError **error)
   g_socket_set_listen_backlog (socket, HTTP_BACKLOG);
   if (!g_socket_listen (socket, &local))
     goto fail;
+  /* Before the idle watch's handlers, which take references of their
+   * own: one taken earlier would only make us leave the socket alone. */
+  http_drop_lost_sockets (server);
   if (!soup_server_listen_socket (server, socket, 0, &local))
     goto fail;
   http_watch_idle (server);
+  http_watch_reads (server);
   return TRUE;
 
 fail:
@@ -258,7 +301,9 @@ http_refusal_drain (GObject *source, GAsyncResult *result, gpointer user_data)
                              refusal->cancellable, http_refusal_drain, refusal);
 }
 
-static void
+/* FALSE when the connection was no longer libsoup's to give (already
+ * taken or closed): nothing was sent. */
+static gboolean
 http_refuse (SoupServerMessage *msg, guint status, const char *reason)
 {
   g_autofree char *response = NULL;
@@ -276,7 +321,7 @@ http_refuse (SoupServerMessage *msg, guint status, const char *reason)
                               strlen (reason) + 1, reason);
   stream = soup_server_message_steal_connection (msg);
   if (stream == NULL)
-    return;
+    return FALSE;
   /* A few hundred bytes into a fresh connection's send buffer. */
   g_output_stream_write_all (g_io_stream_get_output_stream (stream), response,
                              strlen (response), NULL, NULL, NULL);
@@ -295,6 +340,7 @@ http_refuse (SoupServerMessage *msg, guint status, const char *reason)
                              refusal->buffer, sizeof refusal->buffer,
                              G_PRIORITY_DEFAULT, refusal->cancellable,
                              http_refusal_drain, refusal);
+  return TRUE;
 }
 
 static void
@@ -379,6 +425,8 @@ http_refused_count (SoupServer *server, guint status)
 {
   BodyLimit *limit = g_object_get_data (G_OBJECT (server), HTTP_LIMIT_KEY);
 
+  if (status == SOUP_STATUS_REQUEST_TIMEOUT)
+    return http_read_timeouts (server);
   if (limit == NULL)
     return 0;
   switch (status)
@@ -608,4 +656,138 @@ http_set_idle_timeout (SoupServer *server, guint milliseconds)
   g_return_if_fail (milliseconds > 0);
 
   http_idle_watch (server)->timeout_ms = milliseconds;
+}
+
+/* Slow requests (slowloris).
+ *
+ * libsoup 3.2 has no read timeout: a client that sends its headers or
+ * its body a byte at a time, or stops halfway, keeps a connection and a
+ * half-read request for ever, and a few hundred such clients hold every
+ * descriptor the server has.  So a timer runs from the moment libsoup
+ * starts a request ("request-started": on accept for a connection's
+ * first request, at its first line for a next one on a kept connection;
+ * the time between two requests is the idle watch's) until it has read
+ * the whole request ("request-read", emitted before any handler runs).
+ * If it fires first, the connection is taken from libsoup and answered
+ * 408 the way the body limit answers its refusals; the half-read request
+ * goes with its message.
+ *
+ * A handler that takes its time (paused for a group commit) is never
+ * timed out: its request has been read and the timer is gone.  The timer
+ * is the message's data, so it cannot outlive the message, whatever
+ * path (abort, client close, steal) ends it. */
+
+#define HTTP_READ_KEY "saferoute-http-read"
+#define HTTP_READ_TIMER_KEY "saferoute-http-read-timer"
+
+typedef struct
+{
+  guint   timeout_ms;
+  guint64 timed_out;   /* answered 408 */
+} ReadWatch;
+
+typedef struct
+{
+  ReadWatch         *watch;
+  SoupServerMessage *msg;      /* not a reference: MSG owns this timer */
+  guint              source;
+} ReadTimer;
+
+static void
+http_read_timer_free (gpointer data)
+{
+  ReadTimer *timer = data;
+
+  if (timer->source != 0)
+    g_source_remove (timer->source);
+  g_free (timer);
+}
+
+static gboolean
+http_read_expired (gpointer user_data)
+{
+  ReadTimer *timer = user_data;
+  ReadWatch *watch = timer->watch;
+  g_autoptr(SoupServerMessage) msg = g_object_ref (timer->msg);
+
+  /* Frees TIMER (its source is this one, which ends by returning). */
+  timer->source = 0;
+  g_object_set_data (G_OBJECT (msg), HTTP_READ_TIMER_KEY, NULL);
+  if (http_refuse (msg, SOUP_STATUS_REQUEST_TIMEOUT,
+                   "request not received in time"))
+    watch->timed_out++;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+http_read_begin (SoupServer *server, SoupServerMessage *msg,
+                 gpointer user_data)
+{
+  ReadTimer *timer = g_new0 (ReadTimer, 1);
+
+  timer->watch = user_data;
+  timer->msg = msg;
+  timer->source = g_timeout_add (timer->watch->timeout_ms, http_read_expired,
+                                 timer);
+  g_object_set_data_full (G_OBJECT (msg), HTTP_READ_TIMER_KEY, timer,
+                          http_read_timer_free);
+}
+
+static void
+http_read_end (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_object_set_data (G_OBJECT (msg), HTTP_READ_TIMER_KEY, NULL);
+}
+
+/* The default can be lowered for a whole process through the environment
+ * (SAFEROUTE_HTTP_READ_TIMEOUT_MS), so that tests of the real programs
+ * need not wait 30 s; it is not a configuration key because no operator
+ * should need it. */
+static ReadWatch *
+http_read_watch (SoupServer *server)
+{
+  ReadWatch *watch = g_object_get_data (G_OBJECT (server), HTTP_READ_KEY);
+  const char *env = g_getenv ("SAFEROUTE_HTTP_READ_TIMEOUT_MS");
+  guint64 ms = 0;
+
+  if (watch != NULL)
+    return watch;
+  watch = g_new0 (ReadWatch, 1);
+  watch->timeout_ms = HTTP_READ_TIMEOUT_MS;
+  if (env != NULL
+      && g_ascii_string_to_unsigned (env, 10, 1, HTTP_READ_TIMEOUT_MS, &ms, NULL))
+    watch->timeout_ms = (guint) ms;
+  g_object_set_data_full (G_OBJECT (server), HTTP_READ_KEY, watch, g_free);
+  return watch;
+}
+
+static void
+http_watch_reads (SoupServer *server)
+{
+  ReadWatch *watch = http_read_watch (server);
+
+  /* Once per server, however many addresses it listens on. */
+  if (g_signal_handler_find (server, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA,
+                             0, 0, NULL, http_read_begin, watch) != 0)
+    return;
+  g_signal_connect (server, "request-started", G_CALLBACK (http_read_begin),
+                    watch);
+  g_signal_connect (server, "request-read", G_CALLBACK (http_read_end), watch);
+}
+
+static guint64
+http_read_timeouts (SoupServer *server)
+{
+  ReadWatch *watch = g_object_get_data (G_OBJECT (server), HTTP_READ_KEY);
+
+  return watch != NULL ? watch->timed_out : 0;
+}
+
+void
+http_set_read_timeout (SoupServer *server, guint milliseconds)
+{
+  g_return_if_fail (SOUP_IS_SERVER (server));
+  g_return_if_fail (milliseconds > 0);
+
+  http_read_watch (server)->timeout_ms = milliseconds;
 }

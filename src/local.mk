@@ -26,3 +26,4 @@ src_libsaferoute_a_SOURCES += src/ratelimit.c src/ratelimit.h
 src_libsaferoute_a_SOURCES += src/smsstore.c src/smsstore.h
 src_libsaferoute_a_SOURCES += src/smssend.c src/smssend.h
 src_libsaferoute_a_SOURCES += src/smsdesk.c src/smsdesk.h
+src_libsaferoute_a_SOURCES += src/smsinbound.c src/smsinbound.h

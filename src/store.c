@@ -542,10 +542,17 @@ store_migrate (Store *store, GError **error)
         goto fail;
       if (version > known)
         {
+          /* Numbers formatted apart: xgettext cannot see through
+           * G_GINT64_FORMAT. */
+          g_autofree char *found = g_strdup_printf ("%" G_GINT64_FORMAT, version);
+          g_autofree char *ours = g_strdup_printf ("%" G_GINT64_FORMAT, known);
+
           g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
-                       _("%s: schema version %" G_GINT64_FORMAT " is newer than "
-                         "this saferoute knows (%" G_GINT64_FORMAT ")"),
-                       store->path, version, known);
+                       /* TRANSLATORS: %s are the database file, the version
+                        * found in it and the newest this program knows. */
+                       _("%s: schema version %s is newer than "
+                         "this saferoute knows (%s)"),
+                       store->path, found, ours);
           goto fail;
         }
       if (version == known)

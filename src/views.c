@@ -1114,7 +1114,7 @@ views_receipt (const ViewsPage *page, const WizardReceipt *receipt,
   h_raw (h, "</div>\n");
   h_para (h, "h2", FALSE, _("What happens next"));
   if (reachable)
-    h_para (h, "p", FALSE, _("The organisation will contact you in the way you chose."));
+    h_para (h, "p", FALSE, _("The organisation can contact you in the way you chose."));
   else
     h_para (h, "p", FALSE, _("The organisation cannot contact you. You can contact them and give your reference code."));
   if (partner && partner->phone && *partner->phone)

@@ -161,3 +161,7 @@ tests_diskfull_so_CFLAGS = $(WARN_CFLAGS) -fPIC
 tests_diskfull_so_LDFLAGS = -shared
 tests_diskfull_so_LDADD = -ldl
 EXTRA_DIST += tests/soak-door.py
+check_PROGRAMS += tests/test-smsinbound
+TESTS += tests/test-smsinbound
+check_PROGRAMS += tests/fuzz/replay-inbound
+tests_fuzz_replay_inbound_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-inbound.c

@@ -13,6 +13,13 @@
 #      an operator can make saferoutectl print.
 #   2. saferoute-gateway --config with a pull partner whose pull token is
 #      known: a pull with a wrong token, with the right one, an ack.
+#   3. the kiosk and the SMS door: saferoute-gateway --config with [sms]
+#      (Twilio auth token, Kannel secret, inbound secret) and a kiosk relay
+#      token, and saferoute-kiosk relaying to it: two reports through the
+#      kiosk's wizard (a phone number, safe times, a trusted person's name
+#      and a message), a whole SMS conversation on /sms/inbound, messages
+#      through /sms/twilio (signed) and /sms/kannel, and wrong secrets on
+#      each door.
 #
 # The inbox's own database holds the opened report by design (it is the
 # partner's copy); it is checked to hold the canary, which shows the
@@ -20,6 +27,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 gateway=$top_builddir/gateway/saferoute-gateway
 inbox=$top_builddir/partner/saferoute-inbox
+kiosk=$top_builddir/kiosk/saferoute-kiosk
 ctl=$top_builddir/ctl/saferoutectl
 example=$top_srcdir/doc/examples/report.json
 if [ ! -x "$gateway" ] || [ ! -x "$ctl" ]; then
@@ -28,8 +36,8 @@ if [ ! -x "$gateway" ] || [ ! -x "$ctl" ]; then
   fi
   skip_all "saferoute-gateway has not landed"
 fi
-need curl python3 "$inbox"
-plan 17
+need curl python3 "$inbox" "$kiosk"
+plan 28
 
 logs=$T/logs
 mkdir -p "$logs"
@@ -44,6 +52,8 @@ import secrets
 h = lambda: secrets.token_hex(6)
 print("r1=%s r2=%s r3=%s r4=%s r5=%s r6=%s r7=%s" % tuple(h() for _ in range(7)))
 print("d1=%03d d2=%03d" % (secrets.randbelow(1000), secrets.randbelow(1000)))
+print("k1=%s k2=%s k3=%s k4=%s k5=%s k6=%s k7=%s k8=%s k9=%s" % tuple(h() for _ in range(9)))
+print("d3=%03d d4=%03d d5=%03d d6=%03d" % tuple(secrets.randbelow(1000) for _ in range(4)))
 ')"
 phone1="+44 7700 900$d1"
 phone2="07700 900$d2"
@@ -55,6 +65,21 @@ trusted="my sister Amina $r5"
 pull_token=pull-token-$r6$r6
 wrong_token=wrong-token-$r7$r7
 forged=forged-$r7
+# Part 3: the kiosk and the SMS door.
+kiosk_phone="+44 7700 901$d3"
+kiosk_msg="He locks the door at night $k1"
+kiosk_times="mornings before nine $k2"
+kiosk_name="my cousin Nasrin $k3"
+sms_phone="+447700902$d4"
+twilio_phone="+447700903$d5"
+kannel_phone="447700904$d6"
+sms_msg="He took my phone and my papers $k4"
+twilio_msg="Ma ku aaminsanahay gurigan $k5"
+kannel_msg="ਉਹ ਮੈਨੂੰ ਮਾਰਦਾ ਹੈ $k6"
+twilio_token=twilio-token-$k7$k7
+kannel_secret=kannel-secret-$k8$k8
+inbound_secret=inbound-secret-$k9$k9
+kiosk_token=kiosk-token-$k7$k9
 
 # The needles: every secret and personal datum, phone numbers also in
 # their compact and digits-only forms.
@@ -63,6 +88,20 @@ needles=$T/needles
 {
   printf '%s\n' "$phone1" "$phone2" "$msg1" "$msg2" "$msg3" "$times" "$trusted" \
     "$pull_token" "$wrong_token"
+  printf '%s\n' "$kiosk_phone" "$kiosk_msg" "$kiosk_times" "$kiosk_name" "$sms_phone" \
+    "$twilio_phone" "$kannel_phone" "$sms_msg" "$twilio_msg" "$kannel_msg" \
+    "$twilio_token" "$kannel_secret" "$inbound_secret" "$kiosk_token"
+  printf '%s\n' "$kiosk_phone" | tr -d ' '
+  digits_only "$kiosk_phone"; echo
+  digits_only "$sms_phone"; echo
+  digits_only "$twilio_phone"; echo
+  echo "07700901$d3"
+  echo "07700902$d4"
+  echo "07700903$d5"
+  echo "07700904$d6"
+  echo "+$kannel_phone"
+  printf '%s\n' "He locks the door" "mornings before nine" "my cousin Nasrin" \
+    "He took my phone" "Ma ku aaminsanahay" "ਉਹ ਮੈਨੂੰ ਮਾਰਦਾ"
   printf '%s\n' "$phone1" "$phone2" | tr -d ' '
   digits_only "$phone1"; echo
   digits_only "$phone2"; echo
@@ -203,12 +242,160 @@ for f in "$T"/state2/gateway.db*; do cp "$f" "$T/running2-$(basename "$f")"; don
 kill -TERM $gw2
 wait $gw2 2>/dev/null
 
+# --- 3. the kiosk and the SMS door --------------------------------------
+port3=$(free_port)
+base3=http://127.0.0.1:$port3
+partner_conf () {
+  cat <<CONF
+[partner demo-support]
+name = Demo Support Service
+kind = support
+services = *
+languages = en,pa,ur,ar,so,sq
+areas = *
+delivery = webhook
+url = $inbox_url/webhook
+hmac_secret_file = $dir/demo/hmac.secret
+public_key_file = $dir/demo/partner.pub
+may_tell_police = if-you-agree
+CONF
+}
+{ cat <<CONF
+[gateway]
+listen = 127.0.0.1:$port3
+state_dir = $T/state3
+[sms]
+public_url = $base3
+twilio_auth_token = $twilio_token
+kannel_secret = $kannel_secret
+inbound_secret = $inbound_secret
+# The scan needs no translation; a missing catalog must not stop it.
+allow_missing_translations = true
+[kiosk test-kiosk]
+token = $kiosk_token
+CONF
+  partner_conf; } > "$T/gateway3.conf"
+mkdir -p "$T/state3"
+"$gateway" --config "$T/gateway3.conf" > "$logs/gateway-doors.log" 2>&1 &
+gw3=$!
+track $gw3
+wait_for_http "$base3/healthz" || bail "gateway (doors) did not start: $(cat "$logs/gateway-doors.log")"
+
+# The SMS door: a whole conversation on /sms/inbound ending in a report,
+# then Twilio (signed) and Kannel, and each door with a wrong secret.
+sim=$top_srcdir/tools/sms-sim
+# (sms-sim's output is the phone's screen, not a log: kept out of $logs.)
+"$sim" --url "$base3" --secret "$inbound_secret" --from "$sms_phone" \
+  hello 1 2 1 1 1 1 "$sms_msg" 1 > "$T/sms.out" 2>&1
+sms_ref=$(grep -oE '[A-Z0-9]{4}-[A-Z0-9]{4}' "$T/sms.out" | tail -n 1)
+check "the SMS conversation ends with a reference code" test -n "$sms_ref"
+"$sim" --url "$base3" --secret "wrong-$inbound_secret" --from "$sms_phone" "$sms_msg" \
+  >> "$T/sms.out" 2>&1
+twilio_post () { # twilio_post TOKEN FROM TEXT: a form signed with TOKEN
+  python3 - "$base3/sms/twilio" "$1" "$2" "$3" <<'PY'
+import base64, hashlib, hmac, sys, urllib.parse, urllib.request, uuid
+url, token, sender, text = sys.argv[1:5]
+form = {"MessageSid": "SM" + uuid.uuid4().hex, "From": sender, "To": "+447700900000",
+        "Body": text}
+data = url + "".join(k + form[k] for k in sorted(form))
+sig = base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest())
+req = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(),
+                             headers={"X-Twilio-Signature": sig.decode()})
+try:
+    print(urllib.request.urlopen(req, timeout=10).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+}
+check "Twilio: a signed message is answered" \
+  test "$(twilio_post "$twilio_token" "$twilio_phone" hello)" = 200
+twilio_post "$twilio_token" "$twilio_phone" "$twilio_msg" > /dev/null
+check "Twilio: a forged signature is refused" \
+  test "$(twilio_post "wrong-$twilio_token" "$twilio_phone" "$twilio_msg")" = 403
+kannel_get () { # kannel_get SECRET TEXT
+  curl -s -o /dev/null -w '%{http_code}' -G "$base3/sms/kannel" \
+    --data-urlencode "id=k-$(python3 -c 'import uuid; print(uuid.uuid4().hex)')" \
+    --data-urlencode "from=$kannel_phone" --data-urlencode "to=60000" \
+    --data-urlencode "coding=0" --data-urlencode "charset=UTF-8" \
+    --data-urlencode "secret=$1" --data-urlencode "text=$2"
+}
+check "Kannel: a message with the secret is answered" \
+  test "$(kannel_get "$kannel_secret" hello)" = 200
+kannel_get "$kannel_secret" "$kannel_msg" > /dev/null
+check "Kannel: a wrong secret is refused" \
+  test "$(kannel_get "wrong-$kannel_secret" "$kannel_msg")" = 403
+
+# The kiosk, relaying to that gateway with its token.
+kport=$(free_port)
+kurl=http://127.0.0.1:$kport
+{ printf '[kiosk]\nstate_dir = %s\nlisten = 127.0.0.1:%s\n' "$T/kiosk" "$kport"
+  printf 'relay_url = %s\nrelay_token = %s\n' "$base3" "$kiosk_token"
+  partner_conf; } > "$T/kiosk.conf"
+lang_flag=
+if ! "$kiosk" --config "$T/kiosk.conf" --state-dir "$T/probe" --listen 127.0.0.1:0 \
+     --idle-timeout 5 --idle-warning 5 > /dev/null 2> "$T/probe.err" \
+   && grep -q catalog "$T/probe.err"; then
+  lang_flag=--allow-missing-translations
+fi
+"$kiosk" --config "$T/kiosk.conf" --assets-dir "$top_srcdir/kiosk/assets" $lang_flag \
+  > "$logs/kiosk.log" 2>&1 &
+track $!
+wait_for_http "$kurl/healthz" || bail "kiosk did not start: $(cat "$logs/kiosk.log")"
+jar=$T/jar
+get () { curl -s -b "$jar" -c "$jar" -o "$T/b" "$kurl$1"; }
+step () {
+  _s=$1; shift
+  _c=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$T/b" | head -n 1 | sed 's/.*value="\(.*\)"/\1/')
+  curl -s -b "$jar" -c "$jar" -o /dev/null "$kurl/en/report" -d "csrf=$_c" -d "step=$_s" "$@"
+  get /en/report
+}
+# kiosk_report METHOD DETAILS...: one whole report; its code to kiosk.refs.
+kiosk_report () {
+  _m=$1; shift
+  rm -f "$jar"
+  get /en/report
+  step category -d category=domestic-abuse
+  step partner -d partner=demo-support
+  step contact -d method="$_m"
+  step details "$@"
+  step needs -d interpreter=none -d woman_worker=no
+  step police -d police=no
+  step message --data-urlencode "message=$kiosk_msg"
+  step check -d confirm=send
+  grep -oE '[A-Z0-9]{4}-[A-Z0-9]{4}' "$T/b" | head -n 1 >> "$T/kiosk.refs"
+}
+kiosk_report phone --data-urlencode "phone=$kiosk_phone" -d voicemail=no -d sms=no \
+  --data-urlencode "safe_times=$kiosk_times"
+kiosk_report trusted-person --data-urlencode "trusted_person=$kiosk_name" \
+  --data-urlencode "safe_times=$kiosk_times"
+check "two reports made at the kiosk" \
+  test "$(grep -cE '^[A-Z0-9]{4}-[A-Z0-9]{4}$' "$T/kiosk.refs")" = 2
+# A wrong relay token, as a stolen kiosk's copy might try.
+curl -s -o /dev/null -H "Authorization: Bearer wrong-$kiosk_token" \
+  --data-binary @"$T/r1.json" "$base3/api/v1/envelopes"
+kiosk_ref=$(head -n 1 "$T/kiosk.refs")
+inbox_refs () { "$inbox" --demo --state-dir "$dir" list --json 2>/dev/null \
+  | python3 -c 'import json,sys; [print(e["ref"]) for e in json.load(sys.stdin)]'; }
+doors_arrived () { _r=$(inbox_refs); for _x in $sms_ref $(cat "$T/kiosk.refs"); do
+  printf '%s\n' "$_r" | grep -qx "$_x" || return 1; done; }
+check "the kiosk's and the SMS reports reach the inbox" wait_until 60 doors_arrived
+kill -TERM $gw3
+wait $gw3 2>/dev/null
+
 # --- the scan -----------------------------------------------------------
 # found FILE...: prints "needle in file" for each hit; false if none.
+# A missing FILE counts as a hit, and so does a scan that read nothing
+# (only empty files): a scan that read nothing proves nothing.
 found () {
   _hit=1
+  _read=0
   for _f in "$@"; do
-    [ -f "$_f" ] || continue
+    if [ ! -f "$_f" ]; then
+      echo "# nothing to scan: $_f is missing"
+      _hit=0
+      continue
+    fi
+    [ -s "$_f" ] && _read=$((_read + 1))
     while IFS= read -r _needle; do
       [ -n "$_needle" ] || continue
       if grep -aqF -- "$_needle" "$_f"; then
@@ -217,19 +404,31 @@ found () {
       fi
     done < "$needles"
   done
+  if [ $_read = 0 ]; then
+    echo "# nothing to scan: $* empty"
+    _hit=0
+  fi
   return $_hit
 }
-none_in () { ! found "$@"; }
+none_in () { [ $# -gt 0 ] && ! found "$@"; }
 
 check "the gateway logs reports by reference code (the scan reads real logs)" \
   grep -qF "$ref" "$logs/gateway-demo.log" "$logs/ctl.log"
 check "the debug level was on (debug lines are scanned)" \
-  grep -qi 'debug' "$logs/gateway-demo.log" "$logs/inbox.log" "$logs/gateway-pull.log" "$logs/ctl.log"
+  grep -qi 'debug' "$logs/gateway-demo.log" "$logs/inbox.log" "$logs/gateway-pull.log" "$logs/ctl.log" \
+    "$logs/gateway-doors.log" "$logs/kiosk.log"
 check "the demo gateway's log holds no secret, phone or message" none_in "$logs/gateway-demo.log"
 check "the pull gateway's log holds none" none_in "$logs/gateway-pull.log"
 check "the inbox's log holds none" none_in "$logs/inbox.log" "$logs/inbox-list.log"
 check "saferoutectl's output holds none" none_in "$logs/ctl.log"
 check "/metrics holds none" none_in "$logs/metrics.log"
+check "the SMS and kiosk-relay gateway's log holds none" none_in "$logs/gateway-doors.log"
+check "the kiosk's log holds none" none_in "$logs/kiosk.log"
+check "the kiosk logged its reports by reference code (the scan reads real logs)" \
+  grep -qF "$kiosk_ref" "$logs/kiosk.log"
+# Each scan above fails on a missing or empty file; and no log escaped it.
+unscanned=$(cd "$logs" && ls | grep -vxE '(ctl|gateway-demo|gateway-pull|gateway-doors|inbox|inbox-list|kiosk|metrics)[.]log')
+check "every log the run wrote was scanned" test -z "$unscanned"
 check "gateway.db, its WAL and shm (running and stopped) hold none" \
   none_in "$T"/running-gateway.db* "$T"/running2-gateway.db* "$dir"/gateway.db* "$T"/state2/gateway.db*
 check "the gateway database was there to scan" test -s "$T/running-gateway.db"

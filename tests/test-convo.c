@@ -27,21 +27,25 @@ typedef struct
   /* Keyword words, as a person would type them. */
   const char *help, *stop, *start, *menu, *back, *del;
   const char *digit2;      /* "2" in the language's digits */
+  /* "phone company" as the translation of the explainer puts it. */
+  const char *phone_company;
 } LangRow;
 
 static const LangRow langs[] = {
   { "en", 1, "hi, can you help me please", "help", "Stop", "START", "menu",
-    "Back.", "delete", "2" },
+    "Back.", "delete", "2", "phone company" },
   { "pa", 2, "ਸਤ ਸ੍ਰੀ ਅਕਾਲ, ਮੈਨੂੰ ਮਦਦ ਚਾਹੀਦੀ ਹੈ", "ਮਦਦ", "ਬੰਦ", "ਸ਼ੁਰੂ", "ਮੀਨੂ",
-    "ਪਿੱਛੇ", "ਮਿਟਾਓ", "੨" },
+    "ਪਿੱਛੇ", "ਮਿਟਾਓ", "੨", "ਫ਼ੋਨ ਕੰਪਨੀ" },
   { "ur", 3, "السلام علیکم، مجھے مدد چاہیے", "مدد", "بند", "شروع", "مینو",
-    "واپس", "مٹائیں", "۲" },
+    "واپس", "مٹائیں", "۲", "فون کمپنی" },
   { "ar", 4, "مرحبا، أحتاج إلى مساعدة", "مساعدة", "توقف", "ابدأ", "قائمة",
-    "رجوع", "حذف", "٢" },
+    "رجوع", "حذف", "٢", "شركة الهاتف" },
   { "so", 5, "Salaan, waxaan u baahanahay caawimaad", "caawi", "JOOJI",
-    "bilow", "liis", "dib", "tirtir", "2" },
+    "bilow", "liis", "dib", "tirtir", "2",
+    "hirkadda taleefan" },
   { "sq", 6, "Përshëndetje, kam nevojë për ndihmë", "ndihmë", "ndalo",
-    "fillo", "meny", "mbrapa", "fshi", "2" },
+    "fillo", "meny", "mbrapa", "fshi", "2",
+    "ompania e telefonit" },
 };
 
 /* Words that must not appear in the first reply to an unknown sender. */
@@ -336,6 +340,15 @@ test_menu_paths (Fixture *f, gconstpointer data)
 
   start_in (f, row);
   info = expect (f, "1", "info1,info2,info-next");
+  /* CONTENT.md: in every language, the phone company sees texts. */
+  {
+    g_autofree char *both = g_strjoin (" ", reply_text (info, 0),
+                                       reply_text (info, 1), NULL);
+
+    if (strstr (both, row->phone_company) == NULL)
+      g_error ("the %s SMS explainer never says the phone company sees texts",
+               row->code);
+  }
   if (g_str_equal (row->code, "en"))
     {
       g_autofree char *all = g_strjoin (" ", reply_text (info, 0),

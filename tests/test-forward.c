@@ -17,6 +17,7 @@
 
 #include "envelope.h"
 #include "forward.h"
+#include "http.h"
 #include "partner.h"
 #include "signature.h"
 #include "store.h"
@@ -188,6 +189,7 @@ test_server_start (TestServer *web, GTlsCertificate *certificate)
     ? soup_server_new ("tls-certificate", certificate, NULL)
     : soup_server_new (NULL, NULL);
   soup_server_add_handler (web->server, NULL, on_request, web, NULL);
+  http_drop_lost_sockets (web->server);
   soup_server_listen_local (web->server, 0,
                             SOUP_SERVER_LISTEN_IPV4_ONLY
                             | (certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0),

@@ -546,6 +546,298 @@ test_idle_timeout_mid_request (Fixture *f, gconstpointer data)
   g_assert_true (fds_settle (before));
 }
 
+/* Slow requests (the read timeout).  A client sends its request in
+ * parts, a chunk at a time with a pause after each, reading whatever the
+ * server says meanwhile; it stops sending once the server has closed. */
+#define READ_LIMIT_MS 800
+
+typedef struct
+{
+  guint16      port;
+  const char  *parts[3];   /* sent in order; NULL ends */
+  gsize        chunk;      /* bytes a send (0: a whole part) */
+  guint        pause_ms;   /* after each send */
+  GString     *reply;
+  gsize        unsent;     /* bytes never sent: the server closed first */
+  gboolean     closed;     /* the server closed the connection */
+  gint         done;
+} Dribble;
+
+/* Reads what the server sends for up to MS milliseconds; FALSE once it
+ * has closed. */
+static gboolean
+dribble_listen (Dribble *d, GSocket *socket, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * (gint64) 1000;
+  char buffer[4096];
+
+  for (gint64 left; (left = end - g_get_monotonic_time ()) > 0;)
+    {
+      gssize n;
+
+      if (!g_socket_condition_timed_wait (socket, G_IO_IN, left, NULL, NULL))
+        break;
+      n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL);
+      if (n <= 0)
+        {
+          d->closed = n == 0;
+          return FALSE;
+        }
+      g_string_append_len (d->reply, buffer, n);
+    }
+  return TRUE;
+}
+
+static gpointer
+dribble_thread (gpointer user_data)
+{
+  Dribble *d = user_data;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, d->port);
+  g_autoptr(GError) error = NULL;
+  gboolean open = TRUE;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (socket, 10);
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; d->parts[i] != NULL; i++)
+    {
+      const char *part = d->parts[i];
+      gsize length = strlen (part);
+
+      for (gsize at = 0; at < length;)
+        {
+          gsize n = d->chunk == 0 ? length - at : MIN (d->chunk, length - at);
+
+          if (open && g_socket_send (socket, part + at, n, NULL, NULL) == (gssize) n)
+            open = dribble_listen (d, socket, d->pause_ms);
+          else
+            {
+              open = FALSE;
+              d->unsent += n;
+            }
+          at += n;
+        }
+    }
+  /* Then wait for the server to close (after 10 s, CLOSED stays FALSE). */
+  if (open)
+    dribble_listen (d, socket, 10 * 1000);
+  g_socket_close (socket, NULL);
+  g_atomic_int_set (&d->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+dribble_run (Dribble *d)
+{
+  GThread *thread;
+
+  d->reply = g_string_new (NULL);
+  thread = g_thread_new ("client", dribble_thread, d);
+  while (!g_atomic_int_get (&d->done))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+}
+
+static void
+dribble_clear (Dribble *d)
+{
+  g_string_free (d->reply, TRUE);
+}
+
+/* As fds_after_warm_up, after a refusal too: GLib opens one descriptor
+ * for good on the first cancellable read the refusal makes. */
+static guint
+fds_after_refusal (Fixture *f)
+{
+  const char request[] =
+    "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  g_autofree char *reply = exchange (f, request, strlen (request));
+
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 411"));
+  return fds_after_warm_up (f);
+}
+
+/* D was answered 408 and closed, no handler ran (but the warm-up's), and
+ * the server is back to BEFORE descriptors. */
+static void
+assert_timed_out (Fixture *f, Dribble *d, guint before)
+{
+  g_assert_true (g_str_has_prefix (d->reply->str, "HTTP/1.1 408"));
+  g_assert_nonnull (strstr (d->reply->str, "Connection: close"));
+  g_assert_true (d->closed);
+  g_assert_cmpuint (f->handled, ==, 1);
+  g_assert_cmpuint (http_refused_count (f->server, 408), ==, 1);
+  g_assert_true (fds_settle (before));
+  dribble_clear (d);
+}
+
+/* Headers a byte at a time, each byte well within any per-read timeout,
+ * the whole far slower than the limit: answered 408 and closed long
+ * before the client is done, and the connection freed. */
+static void
+test_slow_headers (Fixture *f, gconstpointer data)
+{
+  guint before = fds_after_refusal (f);
+  Dribble d = { .port = f->port, .chunk = 1, .pause_ms = 100,
+                .parts = { "POST /x HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+                           "X-Padding: slow slow slow slow slow slow\r\n"
+                           "Content-Length: 5\r\n\r\nhello" } };
+
+  http_set_read_timeout (f->server, READ_LIMIT_MS);
+  dribble_run (&d);
+  g_assert_cmpuint (d.unsent, >, 0);
+  assert_timed_out (f, &d, before);
+}
+
+/* A connection that never sends a byte is a request that never ends. */
+static void
+test_silent_connection (Fixture *f, gconstpointer data)
+{
+  guint before = fds_after_refusal (f);
+  Dribble d = { .port = f->port, .parts = { NULL } };
+
+  http_set_read_timeout (f->server, READ_LIMIT_MS);
+  dribble_run (&d);
+  assert_timed_out (f, &d, before);
+}
+
+/* The headers promise 10 bytes of body; 3 come, then nothing. */
+static void
+test_stalled_body (Fixture *f, gconstpointer data)
+{
+  guint before = fds_after_refusal (f);
+  Dribble d = { .port = f->port,
+                .parts = { "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc" } };
+
+  http_set_read_timeout (f->server, READ_LIMIT_MS);
+  dribble_run (&d);
+  assert_timed_out (f, &d, before);
+}
+
+/* A handler that takes longer than the read timeout (as one paused for a
+ * group commit does) is not cut off: its request was read in time. */
+static gboolean
+slow_reply (gpointer user_data)
+{
+  SoupServerMessage *msg = user_data;
+
+  http_reply_text (msg, SOUP_STATUS_OK, "slow but sure");
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+slow_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
+              GHashTable *query, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->handled++;
+  soup_server_message_pause (msg);
+  g_timeout_add (READ_LIMIT_MS * 2, slow_reply, g_object_ref (msg));
+}
+
+static void
+test_slow_handler (Fixture *f, gconstpointer data)
+{
+  Dribble d = { .port = f->port,
+                .parts = { "POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                           "Connection: close\r\n\r\nhello" } };
+
+  soup_server_add_handler (f->server, "/slow", slow_handler, f, NULL);
+  http_set_read_timeout (f->server, READ_LIMIT_MS);
+  dribble_run (&d);
+  g_assert_true (g_str_has_prefix (d.reply->str, "HTTP/1.1 200"));
+  g_assert_nonnull (strstr (d.reply->str, "slow but sure"));
+  g_assert_true (d.closed);
+  g_assert_cmpuint (http_refused_count (f->server, 408), ==, 0);
+  dribble_clear (&d);
+}
+
+/* A kept connection idle between two requests for longer than the read
+ * timeout is the idle timer's business: both requests are answered. */
+static void
+test_read_timeout_spares_idle (Fixture *f, gconstpointer data)
+{
+  Dribble d = { .port = f->port, .pause_ms = READ_LIMIT_MS * 2,
+                .parts = { "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi",
+                           "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" } };
+
+  http_set_read_timeout (f->server, READ_LIMIT_MS);
+  dribble_run (&d);
+  g_assert_true (g_str_has_prefix (d.reply->str, "HTTP/1.1 200"));
+  g_assert_nonnull (strstr (d.reply->str, "got 2 bytes"));
+  g_assert_nonnull (strstr (d.reply->str, "got 0 bytes"));
+  g_assert_null (strstr (d.reply->str, " 408 "));
+  g_assert_cmpuint (d.unsent, ==, 0);
+  g_assert_cmpuint (f->handled, ==, 2);
+  g_assert_cmpuint (http_refused_count (f->server, 408), ==, 0);
+  dribble_clear (&d);
+}
+
+/* Each accepted connection's GSocket must be freed once the connection
+ * ends: libsoup 3.2 keeps a reference too many, which http_listen gives
+ * back (without it a flood of connections grows the heap for ever). */
+typedef struct
+{
+  guint seen;
+  guint alive;
+} SocketCount;
+
+static void
+socket_gone (gpointer data, GObject *where_it_was)
+{
+  SocketCount *count = data;
+
+  count->alive--;
+}
+
+static void
+watch_socket (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  SocketCount *count = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL || g_object_get_data (G_OBJECT (socket), "test-watched"))
+    return;
+  g_object_set_data (G_OBJECT (socket), "test-watched", GINT_TO_POINTER (1));
+  count->seen++;
+  count->alive++;
+  g_object_weak_ref (G_OBJECT (socket), socket_gone, count);
+}
+
+static void
+test_accepted_sockets_freed (Fixture *f, gconstpointer data)
+{
+  const char request[] =
+    "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  SocketCount count = { 0, 0 };
+  gulong handler = g_signal_connect (f->server, "request-started",
+                                     G_CALLBACK (watch_socket), &count);
+  gint64 deadline;
+
+  for (guint i = 0; i < 5; i++)
+    g_free (exchange (f, request, strlen (request)));
+  g_assert_cmpuint (count.seen, ==, 5);
+  /* The server closes after it has written the reply: let it finish. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count.alive > 0 && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (1000);
+    }
+  g_signal_handler_disconnect (f->server, handler);
+  g_assert_cmpuint (count.alive, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -581,5 +873,17 @@ main (int argc, char **argv)
               test_idle_timeout, fixture_teardown);
   g_test_add ("/http/keep-alive/idle-timeout-mid-request", Fixture, NULL,
               fixture_setup, test_idle_timeout_mid_request, fixture_teardown);
+  g_test_add ("/http/read-timeout/slow-headers", Fixture, NULL, fixture_setup,
+              test_slow_headers, fixture_teardown);
+  g_test_add ("/http/read-timeout/silent-connection", Fixture, NULL,
+              fixture_setup, test_silent_connection, fixture_teardown);
+  g_test_add ("/http/read-timeout/stalled-body", Fixture, NULL, fixture_setup,
+              test_stalled_body, fixture_teardown);
+  g_test_add ("/http/read-timeout/slow-handler", Fixture, NULL, fixture_setup,
+              test_slow_handler, fixture_teardown);
+  g_test_add ("/http/read-timeout/spares-idle", Fixture, NULL, fixture_setup,
+              test_read_timeout_spares_idle, fixture_teardown);
+  g_test_add ("/http/listen/sockets-freed", Fixture, NULL, fixture_setup,
+              test_accepted_sockets_freed, fixture_teardown);
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
+#include "http.h"
 #include "smssend.h"
 
 typedef struct
@@ -63,6 +64,7 @@ peer_thread (gpointer data)
   g_main_context_push_thread_default (peer->context);
   peer->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (peer->server, NULL, peer_handler, peer, NULL);
+  http_drop_lost_sockets (peer->server);
   soup_server_listen_local (peer->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
   uris = soup_server_get_uris (peer->server);

@@ -157,6 +157,44 @@ test_explain (Fixture *f, gconstpointer data)
       }
 }
 
+/* CONTENT.md: the explainer tells the person that the phone company can
+ * see text messages, in every language (each row: the words for "phone
+ * company" as the translation puts them). */
+static const struct
+{
+  const char *lang;
+  const char *phone_company;
+} phone_company_words[] = {
+  { "en", "phone company" },
+  { "pa", "ਫ਼ੋਨ ਕੰਪਨੀ" },
+  { "ur", "فون کمپنی" },
+  { "ar", "شركة الهاتف" },
+  { "so", "hirkadda taleefan" },
+  { "sq", "ompania e telefonit" },
+};
+
+static void
+test_explain_phone_company (Fixture *f, gconstpointer data)
+{
+  for (guint l = 0; l < G_N_ELEMENTS (phone_company_words); l++)
+    {
+      g_autoptr(GString) all = g_string_new (NULL);
+
+      for (guint i = 1; i <= views_explain_count (); i++)
+        {
+          ViewsPage page;
+          g_autofree char *html = NULL;
+
+          page_init (&page, f, phone_company_words[l].lang);
+          html = views_explain (&page, i);
+          g_string_append (all, html);
+        }
+      if (strstr (all->str, phone_company_words[l].phone_company) == NULL)
+        g_error ("the %s explainer never says the phone company sees texts",
+                 phone_company_words[l].lang);
+    }
+}
+
 static void
 test_local_paragraph (Fixture *f, gconstpointer data)
 {
@@ -393,6 +431,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, data, fixture_set_up, fn, fixture_tear_down)
   ADD ("/views/language-choice", test_language_choice, NULL);
   ADD ("/views/explain", test_explain, NULL);
+  ADD ("/views/explain/phone-company", test_explain_phone_company, NULL);
   ADD ("/views/local-paragraph", test_local_paragraph, NULL);
   for (guint i = 0; i < n; i++)
     {

@@ -11,7 +11,9 @@ Headers, body and path take Python backslash escapes (\\r \\n \\x00 \\xff),
 so hostile bytes stay visible in the table.  A body of "@GEN ARG" is made
 by a generator below.  {CSRF} and {COOKIE} stand for a live kiosk
 session's token and cookie, {ENVID} for the envelope's id, any other
-{NAME} for $BADINPUT_NAME (the secrets the test made).  A substring list is joined by " && "; a leading
+{NAME} for $BADINPUT_NAME (the secrets the test made).  A header
+"NoLength" sends no Content-Length; "NoEnd" leaves the headers unended
+(a stalled request: the servers run with a short read timeout).  A substring list is joined by " && "; a leading
 "!" means the reply must NOT contain it.  Status 0: the server closes
 the connection without a reply (a hang is -1 and never passes).
 """
@@ -76,12 +78,12 @@ def parse_reply(data):
     return int(m.group(1)), b"\r\n".join(lines[1:]), body
 
 
-def request(addr, method, path, headers=b"", body=b"", length=True):
+def request(addr, method, path, headers=b"", body=b"", length=True, end=True):
     raw = b"%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % (method, path)
     raw += headers
     if length:
         raw += b"Content-Length: %d\r\n" % len(body)
-    return exchange(addr, raw + b"\r\n" + body)
+    return exchange(addr, raw + (b"\r\n" if end else b"") + body)
 
 
 class Session:
@@ -165,11 +167,15 @@ def main():
         else:
             body_bytes = fill(unescape(body))
         length = True
+        end = True
         head = b""
         for h in headers.split(" || ") if headers else []:
             h = fill(unescape(h))
             if h == b"NoLength":
                 length = False
+                continue
+            if h == b"NoEnd":
+                end = False
                 continue
             if h.startswith(b"SignEnvelope:"):
                 # A valid signature made for the real envelope, replayed.
@@ -187,7 +193,7 @@ def main():
             head += h + b"\r\n"
         try:
             status, _, reply = request(servers[server], method.encode(),
-                                       fill(unescape(path)), head, body_bytes, length)
+                                       fill(unescape(path)), head, body_bytes, length, end)
         except TimeoutError:
             status, reply = -1, b"no reply: the server hangs"
         except OSError as e:
