@@ -28,8 +28,10 @@
 # Prints: reports by door, kills of each, partner faults, disk-full
 # windows and refusals, delivered, lost, duplicates.
 #
-#   make check runs it small (SOAK_REPORTS=30: 10 per door); by hand:
-#   SOAK_REPORTS=10000 top_srcdir=. top_builddir=. sh tests/soak.sh
+#   make check runs it small (SOAK_REPORTS=30: 10 per door); by hand,
+#   in a built tree (the catalogs are in ./locale until installed):
+#   SOAK_REPORTS=10000 SAFEROUTE_LOCALEDIR=$PWD/locale \
+#     top_srcdir=. top_builddir=. sh tests/soak.sh
 #   SOAK_SEED=N repeats a run's fault schedule (it is printed; the doors'
 #   timing is not repeatable).  SOAK_DOORS="ctl kiosk sms" picks doors;
 #   SOAK_WORKERS=W people at once on each of the kiosk and SMS doors (2).
