@@ -155,6 +155,14 @@ check_PROGRAMS += tests/fuzz/replay-kannel
 tests_fuzz_replay_kannel_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-kannel.c
 TESTS += tests/sms-durable.sh
 EXTRA_DIST += tests/sms-durable.sh
+# The soak's disk-full window: an LD_PRELOAD shim, built without the
+# sanitizers (it is loaded into a sanitized kiosk) and with -fPIC.
+check_PROGRAMS += tests/diskfull.so
+tests_diskfull_so_SOURCES = tests/diskfull.c
+tests_diskfull_so_CFLAGS = $(WARN_CFLAGS) -fPIC
+tests_diskfull_so_LDFLAGS = -shared
+tests_diskfull_so_LDADD = -ldl
+EXTRA_DIST += tests/soak-door.py
 check_PROGRAMS += tests/test-smsinbound
 TESTS += tests/test-smsinbound
 check_PROGRAMS += tests/fuzz/replay-inbound
