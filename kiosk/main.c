@@ -24,11 +24,14 @@
  * abandoned ones until they expire, and bounds memory whatever happens. */
 #define KIOSK_MAX_SESSIONS 256
 
+/* The retry schedule (retry_base, retry_factor, retry_cap, max_age) is
+ * read from [retention], as for the gateway: listed here it would be
+ * accepted in [kiosk] and silently ignored, so an operator who puts it
+ * there is warned instead. */
 static const char *const kiosk_keys[] = {
   "listen", "state_dir", "idle_timeout", "idle_warning", "area",
   "relay_url", "relay_token", "ca_file", "forward_concurrency",
-  "forward_timeout", "retry_base", "retry_factor", "retry_cap", "max_age",
-  "assets_dir", "fonts_dir", NULL,
+  "forward_timeout", "assets_dir", "fonts_dir", NULL,
 };
 
 static gboolean
