@@ -27,25 +27,8 @@ wait_up () { timeout 20 sh -c "until curl -s -o /dev/null '$1'; do sleep 0.1; do
 # turned most of the run into one-line "too many messages" replies, a
 # cheaper path than nginx's reply), as in bench/sms.sh.
 "$builddir/ctl/saferoutectl" keygen "$T/partner.key" "$T/partner.pub" > /dev/null || exit 1
-cat > "$T/gateway.conf" <<CONF
-[gateway]
-state_dir = $T/state
-[sms]
-sender_burst = 1000
-sender_per_hour = 100000
-global_burst = 1000000
-global_per_second = 1000000
-allow_missing_translations = true
-[partner bench]
-name = Bench Partner
-kind = support
-services = *
-languages = en,pa,ur,ar,so,sq
-areas = *
-delivery = pull
-pull_token = bench-pull-token-0123456789abcdef
-public_key_file = $T/partner.pub
-CONF
+. "$srcdir/bench/sms-conf.sh"
+sms_bench_conf "$T/gateway.conf" "$T"
 gw_port=$(port)
 "$builddir/gateway/saferoute-gateway" --config "$T/gateway.conf" --listen "127.0.0.1:$gw_port" \
   > "$T/gateway.log" 2>&1 &

@@ -8,7 +8,7 @@ bench: bench-store
 bench-store: bench/bench-store$(EXEEXT)
 	./bench/bench-store$(EXEEXT)
 noinst_PROGRAMS += bench/bare-soup
-EXTRA_DIST += bench/sms.sh bench/sms.lua
+EXTRA_DIST += bench/sms.sh bench/sms.lua bench/sms-conf.sh
 bench: bench-sms
 .PHONY: bench-sms
 bench-sms: bench/bare-soup$(EXEEXT) gateway/saferoute-gateway$(EXEEXT) ctl/saferoutectl$(EXEEXT)

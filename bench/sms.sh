@@ -25,27 +25,8 @@ port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 wait_up () { timeout 20 sh -c "until curl -s -o /dev/null '$1'; do sleep 0.1; done"; }
 
 "$builddir/ctl/saferoutectl" keygen "$T/partner.key" "$T/partner.pub" > /dev/null || exit 1
-cat > "$T/gateway.conf" <<CONF
-[gateway]
-state_dir = $T/state
-[sms]
-public_url = https://bench.example.org
-twilio_auth_token = bench-token
-sender_burst = 1000
-sender_per_hour = 100000
-global_burst = 1000000
-global_per_second = 1000000
-allow_missing_translations = true
-[partner bench]
-name = Bench Partner
-kind = support
-services = *
-languages = en,pa,ur,ar,so,sq
-areas = *
-delivery = pull
-pull_token = bench-pull-token-0123456789abcdef
-public_key_file = $T/partner.pub
-CONF
+. "$srcdir/bench/sms-conf.sh"
+sms_bench_conf "$T/gateway.conf" "$T" "public_url = https://bench.example.org" "twilio_auth_token = bench-token"
 
 # Enough signed requests that none repeats within the run (a repeat would
 # take the cheaper de-duplication path): rate ceiling 20k/s.
