@@ -244,12 +244,6 @@ kiosk_handle (Kiosk *kiosk, SoupServerMessage *msg, const char *path)
   g_autofree char *lang = NULL;
   gboolean allowed_path = FALSE;
 
-  /* No keep-alive: under load libsoup 3.2.3 can crash when src/http.c's
-   * idle watch closes a kept connection its client has closed (see
-   * doc/SECURITY.md, open items).  One browser on the same machine loses
-   * nothing by opening a connection per request. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Connection", "close");
   req.msg = msg;
   req.method = soup_server_message_get_method (msg);
   req.path = path;

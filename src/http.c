@@ -10,8 +10,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
+#include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 
@@ -448,34 +450,39 @@ http_refused_count (SoupServer *server, guint status)
  * client closes between two requests: it reads the end of stream, drops
  * the blank message it was waiting with and forgets the connection, which
  * keeps its socket in CLOSE-WAIT for ever (fixed upstream in 3.3.0,
- * "Don't leak idle connections closed by the client").  From then on no
- * public call can free it, so we must act before libsoup reads the end:
+ * "Don't leak idle connections closed by the client").  After that no
+ * public call can free the connection, and taking it with
+ * soup_server_message_steal_connection crashes (libsoup dereferences the
+ * message I/O it has freed).  So we must act before libsoup reads:
  *
- * - when a request finishes, we watch its socket for the end of the
- *   client's side (POLLRDHUP: a close, a shutdown, a reset), at a
- *   priority above libsoup's own watch on the same descriptor, so that
- *   we always see it first; a next request does not wake us, and its
- *   start (request-started) ends the watch;
- * - when the client's side ends while the connection is idle, or the
- *   connection stays idle longer than the idle timeout, we take the
- *   connection from libsoup (soup_server_message_steal_connection
- *   through the finished message, which still owns the connection: the
- *   server forgets it and frees it) and close the stream, which closes
- *   the descriptor.  "Idle" includes a next request that has begun to
- *   arrive but not yet a whole line: libsoup does not count it as
- *   started, and loses the connection the same way if the client closes
- *   then.
+ * - when a request finishes, we watch its socket, at a priority above
+ *   libsoup's own watch on the same descriptor, for anything at all:
+ *   whenever the descriptor is readable we run first.  Not only for the
+ *   end of the client's side (POLLRDHUP): a close that arrives while the
+ *   kernel answers poll() can show as readable without POLLRDHUP, and
+ *   libsoup would then read the end of stream before us (the soak found
+ *   this; it is why a POLLRDHUP-only watch crashed under load);
+ * - when we wake we look without reading (MSG_PEEK): the end of stream,
+ *   or an error, and the connection is idle: we take it from libsoup
+ *   (through the finished message, which still owns the connection: the
+ *   server forgets it and frees it) and close it.  Bytes: the client has
+ *   begun a next request, which is libsoup's to read; we stop watching
+ *   the descriptor, and the request's start (request-started) ends the
+ *   watch;
+ * - the idle timeout runs from the end of a request until the start of
+ *   the next, and covers a next request that has begun to arrive but not
+ *   yet a whole line (libsoup does not count it as started).
  *
- * Stealing is safe only while libsoup still waits for the next request
- * (its message-I/O state still exists); it stops existing when libsoup
- * itself disconnects, which the message reports as "disconnected": then
- * we only forget our watch.
- *
- * Known limit: a client that sends a next request on a kept connection
- * and closes its sending side before libsoup has started reading it sees
- * the connection closed without an answer (a pipelining client that
- * half-closes).  No client we serve does that; the first request on a
- * connection is never affected (libsoup starts it on accept). */
+ * Stealing is safe only while libsoup still waits on the connection, and
+ * one path can leave it not waiting although we still watch: a next
+ * request begun and then broken by an error (a reset) before its first
+ * line, which libsoup reads as the end of that connection without
+ * telling anyone.  So before stealing we check that libsoup still polls
+ * the descriptor; when it does not, nothing in libsoup will touch the
+ * socket again and we close the descriptor ourselves (libsoup's few
+ * hundred bytes for the connection stay lost, as they would without us).
+ * When libsoup itself disconnects, the message reports "disconnected" and
+ * we only forget our watch. */
 
 #define HTTP_IDLE_KEY "saferoute-http-idle"
 
@@ -490,7 +497,7 @@ typedef struct
   IdleWatch         *watch;
   SoupServerMessage *msg;      /* the finished request: owns the connection */
   GSocket           *socket;
-  GSource           *closed;     /* the client closed its side */
+  GSource           *stirred;  /* the client sent something, or closed */
   GSource           *timer;
   gulong             disconnected;
 } IdleConn;
@@ -501,8 +508,8 @@ http_idle_conn_free (gpointer data)
   IdleConn *conn = data;
 
   g_signal_handler_disconnect (conn->msg, conn->disconnected);
-  g_source_destroy (conn->closed);
-  g_source_unref (conn->closed);
+  g_source_destroy (conn->stirred);
+  g_source_unref (conn->stirred);
   g_source_destroy (conn->timer);
   g_source_unref (conn->timer);
   g_object_unref (conn->msg);
@@ -517,25 +524,71 @@ http_idle_forget (IdleWatch *watch, GSocket *socket)
     g_hash_table_remove (watch->idle, socket);
 }
 
+/* TRUE if a source of this thread's main context polls FD.  Ours are
+ * gone by the time we ask, so any left are libsoup's, and libsoup polls a
+ * connection's descriptor only while that connection's message I/O
+ * exists. */
+static gboolean
+http_fd_polled (int fd)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  g_autofree GPollFD *many = NULL;
+  GPollFD few[64];
+  GPollFD *fds = few;
+  gint n;
+
+  /* NULL timeout: asking must not disturb the running iteration. */
+  n = g_main_context_query (context, G_MAXINT, NULL, few, G_N_ELEMENTS (few));
+  if (n > (gint) G_N_ELEMENTS (few))
+    {
+      many = g_new (GPollFD, n);
+      fds = many;
+      n = g_main_context_query (context, G_MAXINT, NULL, many, n);
+    }
+  for (gint i = 0; i < n; i++)
+    if (fds[i].fd == fd)
+      return TRUE;
+  return FALSE;
+}
+
 /* Takes the connection from libsoup and closes it. */
 static void
 http_idle_close (IdleConn *conn)
 {
   g_autoptr(SoupServerMessage) msg = g_object_ref (conn->msg);
+  g_autoptr(GSocket) socket = g_object_ref (conn->socket);
   g_autoptr(GIOStream) stream = NULL;
 
   /* Forget first: stealing emits "disconnected", whose handler would
-   * free CONN in the middle of this function otherwise. */
+   * free CONN in the middle of this function otherwise; and our own
+   * watch must be gone before we ask who polls the descriptor. */
   http_idle_forget (conn->watch, conn->socket);
+  if (!http_fd_polled (g_socket_get_fd (socket)))
+    {
+      g_socket_close (socket, NULL);
+      return;
+    }
   stream = soup_server_message_steal_connection (msg);
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
 }
 
 static gboolean
-http_idle_peer_closed (gint fd, GIOCondition condition, gpointer user_data)
+http_idle_stirred (gint fd, GIOCondition condition, gpointer user_data)
 {
-  http_idle_close (user_data);
+  IdleConn *conn = user_data;
+  char byte;
+  gssize n = recv (fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if (n > 0)
+    {
+      /* A next request: libsoup reads it in the next round of the loop.
+       * Watching on would only wake us again for the same bytes. */
+      return G_SOURCE_REMOVE;
+    }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  http_idle_close (conn);
   return G_SOURCE_REMOVE;
 }
 
@@ -569,14 +622,14 @@ http_idle_begin (SoupServer *server, SoupServerMessage *msg,
   conn->watch = watch;
   conn->msg = g_object_ref (msg);
   conn->socket = g_object_ref (socket);
-  /* Only the end of the client's side wakes us, never a next request;
-   * above G_PRIORITY_DEFAULT, libsoup's priority: see above.  libsoup
+  /* Above G_PRIORITY_DEFAULT, libsoup's priority: see above.  libsoup
    * closes the descriptor only in a disconnect, which forgets this watch
    * at once, so the watch never outlives it. */
-  conn->closed = g_unix_fd_source_new (g_socket_get_fd (socket),
-                                       POLLRDHUP | G_IO_HUP | G_IO_ERR);
-  g_source_set_priority (conn->closed, G_PRIORITY_HIGH);
-  g_source_set_callback (conn->closed, G_SOURCE_FUNC (http_idle_peer_closed),
+  conn->stirred = g_unix_fd_source_new (g_socket_get_fd (socket),
+                                        G_IO_IN | POLLRDHUP | G_IO_HUP
+                                        | G_IO_ERR);
+  g_source_set_priority (conn->stirred, G_PRIORITY_HIGH);
+  g_source_set_callback (conn->stirred, G_SOURCE_FUNC (http_idle_stirred),
                          conn, NULL);
   conn->timer = g_timeout_source_new (watch->timeout_ms);
   g_source_set_callback (conn->timer, http_idle_expired, conn, NULL);
@@ -586,7 +639,7 @@ http_idle_begin (SoupServer *server, SoupServerMessage *msg,
                                          G_CALLBACK (http_idle_disconnected),
                                          conn);
   g_hash_table_replace (watch->idle, conn->socket, conn);
-  g_source_attach (conn->closed, g_main_context_get_thread_default ());
+  g_source_attach (conn->stirred, g_main_context_get_thread_default ());
   g_source_attach (conn->timer, g_main_context_get_thread_default ());
 }
 

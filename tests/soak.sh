@@ -23,8 +23,7 @@
 # The SMS door sends a message whose request failed again with the same
 # provider message id, as a provider does, until it is answered.
 # Neither server may die on its own: a dead one is restarted, as a
-# supervisor would, and the last check fails (or, for the known crash in
-# src/http.c's idle-connection watch, says TODO).
+# supervisor would, and the last check fails.
 # Prints: reports by door, kills of each, partner faults, disk-full
 # windows and refusals, delivered, lost, duplicates.
 #
@@ -493,27 +492,10 @@ sys.exit(1 if bad else 0)
 PY
 
 # Last, the servers themselves: neither may have died on its own at any
-# moment (a crash is not a fault the soak makes).  The deaths a known
-# crash explains are reported as TODO, so that they show without making
-# the suite fail: soup_server_message_steal_connection dereferences
-# NULL when src/http.c's idle-connection watch (http_idle_close) calls it
-# after a client closed; seen on the kiosk under the soak's load, a few
-# times in 10,000 reports, with or without the sanitizers.
-known_crash () {
-  for _d in $died; do
-    case ${_d#*:} in
-      139) ;;  # SIGSEGV without the sanitizers: no stack to tell
-      1) grep -q 'in http_idle_close' "$T/gateway.log" "$T/kiosk.log" || return 1 ;;
-      *) return 1 ;;
-    esac
-  done
-}
+# moment (a crash is not a fault the soak makes).  This check found the
+# idle-connection crash fixed in src/http.c (http_idle_stirred).
 if [ -z "$died" ]; then
   ok "no server died on its own"
-elif known_crash; then
-  grep -h -A6 'ERROR: AddressSanitizer' "$T/gateway.log" "$T/kiosk.log" | head -n 8 | sed 's/^/# /'
-  _n=$((_n + 1))
-  echo "not ok $_n - no server died on its own (died:$died) # TODO the idle-connection crash in src/http.c"
 else
   grep -h -A12 'ERROR: AddressSanitizer\|runtime error' "$T/gateway.log" "$T/kiosk.log" | head -n 20 | sed 's/^/# /'
   not_ok "no server died on its own (died:$died)"

@@ -20,6 +20,8 @@ export top_srcdir top_builddir VALGRIND VALGRIND_LOG_DIR
 export SAFEROUTE_LOCALEDIR="$top_builddir/locale"
 # GSlice off and freed memory cleared, so memcheck sees every allocation.
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
+# Tests that repeat a race many times do fewer rounds under memcheck.
+export SAFEROUTE_UNDER_VALGRIND=1
 
 if ! command -v "$VALGRIND" >/dev/null 2>&1; then
   echo "check-valgrind: $VALGRIND not found" >&2
