@@ -455,13 +455,16 @@ http_refused_count (SoupServer *server, guint status)
  * soup_server_message_steal_connection crashes (libsoup dereferences the
  * message I/O it has freed).  So we must act before libsoup reads:
  *
- * - when a request finishes, we watch its socket, at a priority above
- *   libsoup's own watch on the same descriptor, for anything at all:
- *   whenever the descriptor is readable we run first.  Not only for the
- *   end of the client's side (POLLRDHUP): a close that arrives while the
- *   kernel answers poll() can show as readable without POLLRDHUP, and
- *   libsoup would then read the end of stream before us (the soak found
- *   this; it is why a POLLRDHUP-only watch crashed under load);
+ * - when a request finishes, we watch its socket for anything at all,
+ *   from a source attached just before libsoup attaches its own watch
+ *   for the next request, at the same priority: GLib dispatches the
+ *   ready sources of one priority in the order they were attached, so
+ *   whenever the descriptor is readable we run first and libsoup right
+ *   after us, in the same round.  Not only for the end of the client's
+ *   side (POLLRDHUP): a close that arrives while the kernel answers
+ *   poll() can show as readable without POLLRDHUP, and libsoup would
+ *   then read the end of stream before us (the soak found this; it is
+ *   why a POLLRDHUP-only watch crashed under load);
  * - when we wake we look without reading (MSG_PEEK): the end of stream,
  *   or an error, and the connection is idle: we take it from libsoup
  *   (through the finished message, which still owns the connection: the
@@ -497,10 +500,20 @@ typedef struct
   IdleWatch         *watch;
   SoupServerMessage *msg;      /* the finished request: owns the connection */
   GSocket           *socket;
-  GSource           *stirred;  /* the client sent something, or closed */
-  GSource           *timer;
+  GSource           *source;   /* IdleSource: the descriptor and the timer */
   gulong             disconnected;
 } IdleConn;
+
+/* One source per idle connection watches both its descriptor and its
+ * idle deadline (the source's ready time): with hundreds of kept
+ * connections (Kannel keeps 512) every source costs each round of the
+ * main loop, so one, not two. */
+typedef struct
+{
+  GSource   base;
+  IdleConn *conn;
+  gpointer  fd_tag;    /* NULL once a next request has begun */
+} IdleSource;
 
 static void
 http_idle_conn_free (gpointer data)
@@ -508,10 +521,8 @@ http_idle_conn_free (gpointer data)
   IdleConn *conn = data;
 
   g_signal_handler_disconnect (conn->msg, conn->disconnected);
-  g_source_destroy (conn->stirred);
-  g_source_unref (conn->stirred);
-  g_source_destroy (conn->timer);
-  g_source_unref (conn->timer);
+  g_source_destroy (conn->source);
+  g_source_unref (conn->source);
   g_object_unref (conn->msg);
   g_object_unref (conn->socket);
   g_free (conn);
@@ -573,31 +584,45 @@ http_idle_close (IdleConn *conn)
     g_io_stream_close (stream, NULL, NULL);
 }
 
-static gboolean
-http_idle_stirred (gint fd, GIOCondition condition, gpointer user_data)
+/* The descriptor is readable, or the client's side has ended or failed. */
+static void
+http_idle_stirred (IdleSource *source)
 {
-  IdleConn *conn = user_data;
   char byte;
-  gssize n = recv (fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  gssize n = recv (g_socket_get_fd (source->conn->socket), &byte, 1,
+                   MSG_PEEK | MSG_DONTWAIT);
 
   if (n > 0)
     {
-      /* A next request: libsoup reads it in the next round of the loop.
-       * Watching on would only wake us again for the same bytes. */
-      return G_SOURCE_REMOVE;
+      /* A next request, for libsoup to read (its source comes after ours
+       * in the same round).  Watching on would only wake us again for
+       * the same bytes; the deadline stays. */
+      g_source_remove_unix_fd (&source->base, source->fd_tag);
+      source->fd_tag = NULL;
+      return;
     }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  http_idle_close (conn);
-  return G_SOURCE_REMOVE;
+    return;
+  http_idle_close (source->conn);
 }
 
 static gboolean
-http_idle_expired (gpointer user_data)
+http_idle_dispatch (GSource *base, GSourceFunc callback, gpointer user_data)
 {
-  http_idle_close (user_data);
-  return G_SOURCE_REMOVE;
+  IdleSource *source = (IdleSource *) base;
+
+  if (source->fd_tag != NULL && g_source_query_unix_fd (base, source->fd_tag) != 0)
+    http_idle_stirred (source);
+  else if (g_source_get_ready_time (base) != -1
+           && g_source_get_time (base) >= g_source_get_ready_time (base))
+    http_idle_close (source->conn);
+  /* Closing destroys this source; otherwise it keeps watching. */
+  return G_SOURCE_CONTINUE;
 }
+
+static GSourceFuncs http_idle_source_funcs = {
+  .dispatch = http_idle_dispatch,
+};
 
 static void
 http_idle_disconnected (SoupServerMessage *msg, gpointer user_data)
@@ -622,25 +647,25 @@ http_idle_begin (SoupServer *server, SoupServerMessage *msg,
   conn->watch = watch;
   conn->msg = g_object_ref (msg);
   conn->socket = g_object_ref (socket);
-  /* Above G_PRIORITY_DEFAULT, libsoup's priority: see above.  libsoup
-   * closes the descriptor only in a disconnect, which forgets this watch
-   * at once, so the watch never outlives it. */
-  conn->stirred = g_unix_fd_source_new (g_socket_get_fd (socket),
-                                        G_IO_IN | POLLRDHUP | G_IO_HUP
-                                        | G_IO_ERR);
-  g_source_set_priority (conn->stirred, G_PRIORITY_HIGH);
-  g_source_set_callback (conn->stirred, G_SOURCE_FUNC (http_idle_stirred),
-                         conn, NULL);
-  conn->timer = g_timeout_source_new (watch->timeout_ms);
-  g_source_set_callback (conn->timer, http_idle_expired, conn, NULL);
+  /* Attached before libsoup attaches its own watch for the next request
+   * (it does so right after this signal), at the same priority: in any
+   * round of the main loop where the descriptor is readable we are
+   * dispatched first, and libsoup after us in the same round. */
+  conn->source = g_source_new (&http_idle_source_funcs, sizeof (IdleSource));
+  ((IdleSource *) conn->source)->conn = conn;
+  ((IdleSource *) conn->source)->fd_tag
+    = g_source_add_unix_fd (conn->source, g_socket_get_fd (socket),
+                            G_IO_IN | POLLRDHUP | G_IO_HUP | G_IO_ERR);
+  g_source_set_ready_time (conn->source,
+                           g_get_monotonic_time ()
+                           + (gint64) watch->timeout_ms * 1000);
   /* A connection libsoup does not keep (Connection: close, an error) is
    * disconnected right after this signal: we forget it then. */
   conn->disconnected = g_signal_connect (msg, "disconnected",
                                          G_CALLBACK (http_idle_disconnected),
                                          conn);
   g_hash_table_replace (watch->idle, conn->socket, conn);
-  g_source_attach (conn->stirred, g_main_context_get_thread_default ());
-  g_source_attach (conn->timer, g_main_context_get_thread_default ());
+  g_source_attach (conn->source, g_main_context_get_thread_default ());
 }
 
 static void
