@@ -19,25 +19,10 @@ ipid=$!
 wait_until 20 grep -qs 'listening on' "$T/inbox0.log" || bail "inbox did not start"
 kill $ipid; wait $ipid 2>/dev/null
 
-cat >"$T/kiosk.conf" <<EOC
-[kiosk]
-listen = 127.0.0.1:0
-[retention]
-retry_base = 1
-retry_cap = 2
-[partner demo-support]
-name = Demo Support Service
-description = Test partner.
-kind = support
-services = *
-languages = en, pa, ur, ar, so, sq
-areas = *
-delivery = webhook
-url = http://127.0.0.1:$port/webhook
-hmac_secret_file = $state/demo/hmac.secret
-public_key_file = $state/demo/partner.pub
-may_tell_police = if-you-agree
-EOC
+{ printf '[kiosk]\nlisten = 127.0.0.1:0\n[retention]\nretry_base = 1\nretry_cap = 2\n'
+  demo_partner webhook "http://127.0.0.1:$port/webhook" "$state" \
+    "description = Test partner." "may_tell_police = if-you-agree"
+} >"$T/kiosk.conf"
 lang_flag=
 "$kiosk" --config "$T/kiosk.conf" --state-dir "$T/k" --idle-timeout 3 --idle-warning 3 2>"$T/probe.err"
 grep -q catalog "$T/probe.err" && lang_flag=--allow-missing-translations

@@ -1,6 +1,7 @@
 # tests/lib.sh: helpers for integration tests written in sh that print TAP.
 # Source it; it sets $T (a private temporary directory removed at exit),
 # and provides: free_port, wait_for_http URL [SECONDS], ok/not_ok/plan,
+# demo_partner (a configuration's demo partner group),
 # need PROGRAM (skip, or under CI=true fail, when a peer is missing).
 
 set -u
@@ -53,6 +54,19 @@ free_port () {
 # wait_for_http URL [SECONDS]: poll until the URL answers (any status).
 wait_for_http () {
   timeout "${2:-20}" sh -c "until curl -s -o /dev/null \"$1\"; do sleep 0.1; done"
+}
+
+# demo_partner DELIVERY URL STATE [LINE...]: the [partner demo-support]
+# group of a gateway's or kiosk's configuration: the demo partner, its
+# keys where --demo wrote them (STATE/demo), delivered by DELIVERY to
+# URL; each LINE ("key = value") is added as it is.
+demo_partner () {
+  printf '[partner demo-support]\nname = Demo Support Service\nkind = support\n'
+  printf 'services = *\nlanguages = en,pa,ur,ar,so,sq\nareas = *\n'
+  printf 'delivery = %s\nurl = %s\n' "$1" "$2"
+  printf 'hmac_secret_file = %s/demo/hmac.secret\npublic_key_file = %s/demo/partner.pub\n' "$3" "$3"
+  shift 3
+  for _line in "$@"; do printf '%s\n' "$_line"; done
 }
 
 # wait_until SECONDS COMMAND...: poll a condition.

@@ -246,19 +246,7 @@ wait $gw2 2>/dev/null
 port3=$(free_port)
 base3=http://127.0.0.1:$port3
 partner_conf () {
-  cat <<CONF
-[partner demo-support]
-name = Demo Support Service
-kind = support
-services = *
-languages = en,pa,ur,ar,so,sq
-areas = *
-delivery = webhook
-url = $inbox_url/webhook
-hmac_secret_file = $dir/demo/hmac.secret
-public_key_file = $dir/demo/partner.pub
-may_tell_police = if-you-agree
-CONF
+  demo_partner webhook "$inbox_url/webhook" "$dir" "may_tell_police = if-you-agree"
 }
 { cat <<CONF
 [gateway]

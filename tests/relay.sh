@@ -18,19 +18,9 @@ token=relay-test-token-0123456789abcdef
 pull_token=pull-test-token-0123456789abcdef
 # partner DELIVERY: the demo partner's group, delivered by DELIVERY.
 partner () {
+  demo_partner "$1" "$inbox_url/webhook" "$dir" "pull_token = $pull_token" \
+    "may_tell_police = if-you-agree"
   cat <<CONF
-[partner demo-support]
-name = Demo Support Service
-kind = support
-services = *
-languages = en,pa,ur,ar,so,sq
-areas = *
-delivery = $1
-url = $inbox_url/webhook
-pull_token = $pull_token
-hmac_secret_file = $dir/demo/hmac.secret
-public_key_file = $dir/demo/partner.pub
-may_tell_police = if-you-agree
 [retention]
 retry_base = 1s
 retry_factor = 1

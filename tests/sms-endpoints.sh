@@ -34,7 +34,7 @@ PY
 track $!
 wait_for_http "http://127.0.0.1:$api_port/" || bail "fake Twilio API did not start"
 conf=$T/gateway.conf
-cat > "$conf" <<CONF
+{ cat <<CONF
 [gateway]
 state_dir = $dir
 [sms]
@@ -50,18 +50,9 @@ sender_per_hour = 1
 # Until every catalog is translated; the replies checked here are English
 # or Urdu letters, which a missing catalog would show as a failure.
 allow_missing_translations = true
-[partner demo-support]
-name = Demo Support Service
-kind = support
-services = *
-languages = en,pa,ur,ar,so,sq
-areas = *
-delivery = webhook
-url = $inbox_url/webhook
-hmac_secret_file = $dir/demo/hmac.secret
-public_key_file = $dir/demo/partner.pub
-may_tell_police = if-you-agree
 CONF
+  demo_partner webhook "$inbox_url/webhook" "$dir" "may_tell_police = if-you-agree"
+} > "$conf"
 "$gateway" --config "$conf" --listen "127.0.0.1:$gw_port" > "$T/gateway.log" 2>&1 &
 track $!
 base=http://127.0.0.1:$gw_port

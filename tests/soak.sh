@@ -80,18 +80,7 @@ wait_for_http "http://127.0.0.1:$inbox_port/" || bail "inbox did not start: $(ca
 track $!
 
 partner_group () {
-  cat <<CONF
-[partner demo-support]
-name = Demo Support Service
-kind = support
-services = *
-languages = en,pa,ur,ar,so,sq
-areas = *
-delivery = webhook
-url = http://127.0.0.1:$proxy_port/webhook
-hmac_secret_file = $dir/demo/hmac.secret
-public_key_file = $dir/demo/partner.pub
-CONF
+  demo_partner webhook "http://127.0.0.1:$proxy_port/webhook" "$dir"
 }
 # Until every catalog is translated (lib.sh), the development switches.
 allow_missing=
