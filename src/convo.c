@@ -29,8 +29,7 @@
 
 G_DEFINE_QUARK (saferoute-convo-error-quark, convo_error)
 
-#define CONVO_SESSION_VERSION 1
-#define CONVO_SESSION_TYPE "(ysssxba{ss})"
+#define CONVO_SESSION_VERSION 2   /* see "Serialisation" below */
 /* Characters of the person's message echoed in the check message. */
 #define CONVO_ECHO_CHARS 30
 
@@ -319,6 +318,12 @@ struct _ConvoSession
   int      police;    /* -1 not asked, 0 no, 1 yes */
 };
 
+typedef struct
+{
+  char  *text;      /* sms_normalize()d */
+  guint  segments;
+} CachedReply;
+
 struct _ConvoEngine
 {
   const PartnerDirectory *partners;
@@ -330,24 +335,11 @@ struct _ConvoEngine
   char       *helpline_slavery;
   GHashTable *keywords;   /* case-folded word -> GINT_TO_POINTER (Keyword) */
   GHashTable *keyword_lang; /* case-folded word -> language code */
-  /* "lang\nname" -> CachedReply: fixed texts (no answer of the person's
-   * in them) normalised and counted once, not for every message: that
-   * took a tenth of the gateway's time under load. */
-  GHashTable *fixed_replies;
+  /* CachedReply[language][TextId]: fixed texts (no answer of the
+   * person's in them) normalised and counted once, not for every
+   * message: that took a tenth of the gateway's time under load. */
+  CachedReply *fixed_replies;
 };
-
-typedef struct
-{
-  char  *text;      /* sms_normalize()d */
-  guint  segments;
-} CachedReply;
-
-static void
-cached_reply_free (CachedReply *cached)
-{
-  g_free (cached->text);
-  g_free (cached);
-}
 
 /* A step in progress. */
 typedef struct
@@ -512,28 +504,38 @@ reply_add (Step *st, const char *name, guint budget, const char *body)
   reply_add_normalized (st, name, budget, norm, sms_segments (norm));
 }
 
-/* BODY depends only on NAME and the current language (never on what the
- * person typed): normalised once per language. */
+/* A fixed reply (ID's text, never anything the person typed) in the
+ * language in use: composed, normalised and counted once per language.
+ * COMPOSE runs only the first time. */
 static void
-reply_add_fixed (Step *st, const char *name, guint budget, const char *body)
+reply_add_fixed (Step *st, TextId id, guint budget,
+                 char *(*compose) (TextId id))
 {
-  g_autofree char *key = g_strconcat (lang_current (), "\n", name, NULL);
-  CachedReply *cached = g_hash_table_lookup (st->engine->fixed_replies, key);
+  guint n = 0;
+  const LangInfo *langs = lang_all (&n);
+  const LangInfo *now = lang_lookup (lang_current ());
+  CachedReply *cached = &st->engine->fixed_replies[(now - langs) * N_TEXTS + id];
 
-  if (cached == NULL)
+  if (cached->text == NULL)
     {
-      cached = g_new0 (CachedReply, 1);
+      g_autofree char *body = compose (id);
+
       cached->text = sms_normalize (body);
       cached->segments = sms_segments (cached->text);
-      g_hash_table_insert (st->engine->fixed_replies, g_steal_pointer (&key), cached);
     }
-  reply_add_normalized (st, name, budget, cached->text, cached->segments);
+  reply_add_normalized (st, texts[id].name, budget, cached->text, cached->segments);
+}
+
+static char *
+compose_text (TextId id)
+{
+  return g_strdup (text (id));
 }
 
 static void
 reply_text (Step *st, TextId id)
 {
-  reply_add_fixed (st, texts[id].name, texts[id].budget, text (id));
+  reply_add_fixed (st, id, texts[id].budget, compose_text);
 }
 
 static void
@@ -793,17 +795,23 @@ convo_guess_language (const char *text)
 /* ------------------------------------------------------------------ */
 /* The questions */
 
-static void
-ask_lang (Step *st)
+/* The language menu: each language in its own script. */
+static char *
+compose_lang_prompt (TextId id)
 {
   guint n = 0;
   const LangInfo *langs = lang_all (&n);
-  GString *body = g_string_new (text (T_LANG_PROMPT));
+  GString *body = g_string_new (text (id));
 
   for (guint i = 0; i < n; i++)
     g_string_append_printf (body, "\n%u %s", i + 1, langs[i].native_name);
-  reply_add_fixed (st, texts[T_LANG_PROMPT].name, BUDGET_LANG_PROMPT, body->str);
-  g_string_free (body, TRUE);
+  return g_string_free (body, FALSE);
+}
+
+static void
+ask_lang (Step *st)
+{
+  reply_add_fixed (st, T_LANG_PROMPT, BUDGET_LANG_PROMPT, compose_lang_prompt);
 }
 
 static void
@@ -1626,6 +1634,7 @@ ConvoEngine *
 convo_engine_new (const ConvoConfig *config)
 {
   ConvoEngine *engine;
+  guint n_langs = 0;
 
   g_return_val_if_fail (config != NULL && config->partners != NULL, NULL);
   engine = g_new0 (ConvoEngine, 1);
@@ -1645,8 +1654,8 @@ convo_engine_new (const ConvoConfig *config)
   engine->keywords = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   engine->keyword_lang = g_hash_table_new_full (g_str_hash, g_str_equal,
                                                 g_free, g_free);
-  engine->fixed_replies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                 (GDestroyNotify) cached_reply_free);
+  lang_all (&n_langs);
+  engine->fixed_replies = g_new0 (CachedReply, n_langs * N_TEXTS);
   engine_load_keywords (engine);
   return engine;
 }
@@ -1654,6 +1663,8 @@ convo_engine_new (const ConvoConfig *config)
 void
 convo_engine_free (ConvoEngine *engine)
 {
+  guint n_langs = 0;
+
   if (engine == NULL)
     return;
   g_free (engine->public_url);
@@ -1663,47 +1674,67 @@ convo_engine_free (ConvoEngine *engine)
   g_free (engine->helpline_slavery);
   g_hash_table_unref (engine->keywords);
   g_hash_table_unref (engine->keyword_lang);
-  g_hash_table_unref (engine->fixed_replies);
+  lang_all (&n_langs);
+  for (guint i = 0; i < n_langs * N_TEXTS; i++)
+    g_free (engine->fixed_replies[i].text);
+  g_free (engine->fixed_replies);
   g_free (engine);
 }
 
 /* ------------------------------------------------------------------ */
-/* Serialisation: (version, lang, guess, state, last activity, stopped,
- * draft as a dictionary), so a field can be added without a new version. */
+/* Serialisation.
+ *
+ * Version 2, written since 0.1.0: the version byte, then NUL-terminated
+ * UTF-8 strings: language, guessed language, state, last activity (in
+ * decimal), stopped ("0" or "1"), and the draft as key, value pairs to
+ * the end, so a field can be added without a new version.  Building the
+ * same in a GVariant (version 1) was a twentieth of the gateway's
+ * instructions per message under load; version 1 is still read. */
+
+#define CONVO_SESSION_V1 1
+#define CONVO_SESSION_V1_TYPE "(ysssxba{ss})"
 
 static void
-dict_add (GVariantBuilder *b, const char *key, const char *value)
+bytes_put (GByteArray *out, const char *value)
 {
-  if (value != NULL)
-    g_variant_builder_add (b, "{ss}", key, value);
+  g_byte_array_append (out, (const guint8 *) value, strlen (value) + 1);
+}
+
+static void
+draft_put (GByteArray *out, const char *key, const char *value)
+{
+  if (value == NULL)
+    return;
+  bytes_put (out, key);
+  bytes_put (out, value);
 }
 
 GBytes *
 convo_session_to_bytes (const ConvoSession *s)
 {
-  GVariantBuilder draft;
-  g_autoptr(GVariant) v = NULL;
+  GByteArray *out = g_byte_array_sized_new (64);
+  guint8 version = CONVO_SESSION_VERSION;
+  char last[24];   /* a gint64 in decimal */
 
   g_return_val_if_fail (s != NULL, NULL);
-  g_variant_builder_init (&draft, G_VARIANT_TYPE ("a{ss}"));
-  dict_add (&draft, "category", s->category);
-  dict_add (&draft, "partner", s->partner);
-  dict_add (&draft, "contact", s->contact);
-  dict_add (&draft, "times", s->times);
-  dict_add (&draft, "trusted", s->trusted);
-  dict_add (&draft, "message", s->message);
+  g_byte_array_append (out, &version, 1);
+  bytes_put (out, s->lang ? s->lang : "");
+  bytes_put (out, s->guess ? s->guess : "");
+  bytes_put (out, states[s->state].name);
+  g_snprintf (last, sizeof last, "%" G_GINT64_FORMAT, s->last_activity);
+  bytes_put (out, last);
+  bytes_put (out, s->stopped ? "1" : "0");
+  draft_put (out, "category", s->category);
+  draft_put (out, "partner", s->partner);
+  draft_put (out, "contact", s->contact);
+  draft_put (out, "times", s->times);
+  draft_put (out, "trusted", s->trusted);
+  draft_put (out, "message", s->message);
   if (s->voicemail >= 0)
-    dict_add (&draft, "voicemail", s->voicemail ? "1" : "0");
+    draft_put (out, "voicemail", s->voicemail ? "1" : "0");
   if (s->police >= 0)
-    dict_add (&draft, "police", s->police ? "1" : "0");
-  v = g_variant_ref_sink (g_variant_new (CONVO_SESSION_TYPE,
-                                         (guchar) CONVO_SESSION_VERSION,
-                                         s->lang ? s->lang : "",
-                                         s->guess ? s->guess : "",
-                                         states[s->state].name,
-                                         s->last_activity, s->stopped,
-                                         &draft));
-  return g_variant_get_data_as_bytes (v);
+    draft_put (out, "police", s->police ? "1" : "0");
+  return g_byte_array_free_to_bytes (out);
 }
 
 static gboolean
@@ -1714,6 +1745,7 @@ session_corrupt (GError **error, const char *why)
   return FALSE;
 }
 
+
 static gboolean
 session_set_lang (char **field, const char *value, GError **error)
 {
@@ -1723,6 +1755,46 @@ session_set_lang (char **field, const char *value, GError **error)
     return session_corrupt (error, "unknown language");
   *field = g_strdup (value);
   return TRUE;
+}
+
+
+/* What both versions share: the fixed fields, then the draft. */
+static gboolean
+session_set_head (ConvoSession *s, const char *lang, const char *guess,
+                  const char *state, GError **error)
+{
+  if (!session_set_lang (&s->lang, lang, error)
+      || !session_set_lang (&s->guess, guess, error))
+    return FALSE;
+  for (int i = 0; i < N_STATES; i++)
+    if (g_str_equal (states[i].name, state))
+      {
+        s->state = (State) i;
+        return TRUE;
+      }
+  return session_corrupt (error, "unknown state");
+}
+
+static void
+session_set_draft (ConvoSession *s, const char *key, const char *value)
+{
+  if (g_str_equal (key, "category"))
+    set_string (&s->category, value);
+  else if (g_str_equal (key, "partner"))
+    set_string (&s->partner, value);
+  else if (g_str_equal (key, "contact"))
+    set_string (&s->contact, value);
+  else if (g_str_equal (key, "times"))
+    set_string (&s->times, value);
+  else if (g_str_equal (key, "trusted"))
+    set_string (&s->trusted, value);
+  else if (g_str_equal (key, "message"))
+    set_string (&s->message, value);
+  else if (g_str_equal (key, "voicemail"))
+    s->voicemail = g_str_equal (value, "1");
+  else if (g_str_equal (key, "police"))
+    s->police = g_str_equal (value, "1");
+  /* Unknown keys: a newer writer; ignore. */
 }
 
 /* Each question needs the answers before it: a stored session that skips
@@ -1749,76 +1821,92 @@ session_check_draft (const ConvoSession *s, GError **error)
   return TRUE;
 }
 
-ConvoSession *
-convo_session_from_bytes (GBytes *bytes, GError **error)
+
+static gboolean
+session_parse_v1 (ConvoSession *s, GBytes *bytes, GError **error)
 {
   g_autoptr(GVariant) v = NULL;
-  g_autoptr(ConvoSession) s = convo_session_new ();
   g_autoptr(GVariantIter) iter = NULL;
   guchar version = 0;
   const char *lang, *guess, *state, *key, *value;
-  gboolean found = FALSE;
 
-  g_return_val_if_fail (bytes != NULL, NULL);
   v = g_variant_ref_sink (g_variant_new_from_bytes
-                          (G_VARIANT_TYPE (CONVO_SESSION_TYPE), bytes, FALSE));
+                          (G_VARIANT_TYPE (CONVO_SESSION_V1_TYPE), bytes, FALSE));
   if (!g_variant_is_normal_form (v))
-    {
-      /* A newer writer may have changed the shape; its version byte still
-       * comes first. */
-      const guchar *data = g_bytes_get_data (bytes, NULL);
-      if (g_bytes_get_size (bytes) > 0 && data[0] > CONVO_SESSION_VERSION)
-        {
-          g_set_error (error, CONVO_ERROR, CONVO_ERROR_VERSION,
-                       "stored SMS session: version %u is newer than %u",
-                       data[0], CONVO_SESSION_VERSION);
-          return NULL;
-        }
-      session_corrupt (error, "not a session");
-      return NULL;
-    }
+    return session_corrupt (error, "not a session");
   g_variant_get (v, "(y&s&s&sxba{ss})", &version, &lang, &guess, &state,
                  &s->last_activity, &s->stopped, &iter);
-  if (version != CONVO_SESSION_VERSION)
-    {
-      g_set_error (error, CONVO_ERROR, CONVO_ERROR_VERSION,
-                   "stored SMS session: version %u, expected %u",
-                   version, CONVO_SESSION_VERSION);
-      return NULL;
-    }
-  if (!session_set_lang (&s->lang, lang, error)
-      || !session_set_lang (&s->guess, guess, error))
-    return NULL;
-  for (int i = 0; i < N_STATES; i++)
-    if (g_str_equal (states[i].name, state))
-      {
-        s->state = (State) i;
-        found = TRUE;
-      }
-  if (!found)
-    {
-      session_corrupt (error, "unknown state");
-      return NULL;
-    }
+  if (!session_set_head (s, lang, guess, state, error))
+    return FALSE;
   while (g_variant_iter_next (iter, "{&s&s}", &key, &value))
+    session_set_draft (s, key, value);
+  return TRUE;
+}
+
+/* DATA, SIZE: what follows the version byte. */
+static gboolean
+session_parse_v2 (ConvoSession *s, const char *data, gsize size, GError **error)
+{
+  g_autofree const char **fields = NULL;
+  guint n = 0;
+  guint64 stopped = 0;
+
+  /* Every string ends in a NUL, the last one too. */
+  if (size == 0 || data[size - 1] != '\0')
+    return session_corrupt (error, "not a session");
+  fields = g_new (const char *, size + 1);
+  for (gsize at = 0; at < size; at += strlen (data + at) + 1)
     {
-      if (g_str_equal (key, "category"))
-        set_string (&s->category, value);
-      else if (g_str_equal (key, "partner"))
-        set_string (&s->partner, value);
-      else if (g_str_equal (key, "contact"))
-        set_string (&s->contact, value);
-      else if (g_str_equal (key, "times"))
-        set_string (&s->times, value);
-      else if (g_str_equal (key, "trusted"))
-        set_string (&s->trusted, value);
-      else if (g_str_equal (key, "message"))
-        set_string (&s->message, value);
-      else if (g_str_equal (key, "voicemail"))
-        s->voicemail = g_str_equal (value, "1");
-      else if (g_str_equal (key, "police"))
-        s->police = g_str_equal (value, "1");
-      /* Unknown keys: a newer writer; ignore. */
+      if (!g_utf8_validate (data + at, -1, NULL))
+        return session_corrupt (error, "not UTF-8");
+      fields[n++] = data + at;
+    }
+  if (n < 5 || (n - 5) % 2 != 0)
+    return session_corrupt (error, "not a session");
+  if (!g_ascii_string_to_signed (fields[3], 10, G_MININT64, G_MAXINT64,
+                                 &s->last_activity, NULL)
+      || !g_ascii_string_to_unsigned (fields[4], 10, 0, 1, &stopped, NULL))
+    return session_corrupt (error, "not a session");
+  s->stopped = stopped == 1;
+  if (!session_set_head (s, fields[0], fields[1], fields[2], error))
+    return FALSE;
+  for (guint i = 5; i < n; i += 2)
+    session_set_draft (s, fields[i], fields[i + 1]);
+  return TRUE;
+}
+
+ConvoSession *
+convo_session_from_bytes (GBytes *bytes, GError **error)
+{
+  g_autoptr(ConvoSession) s = convo_session_new ();
+  gsize size = 0;
+  const char *data;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  data = g_bytes_get_data (bytes, &size);
+  if (size == 0)
+    {
+      session_corrupt (error, "empty");
+      return NULL;
+    }
+  switch ((guchar) data[0])
+    {
+    case CONVO_SESSION_V1:
+      if (!session_parse_v1 (s, bytes, error))
+        return NULL;
+      break;
+    case CONVO_SESSION_VERSION:
+      if (!session_parse_v2 (s, data + 1, size - 1, error))
+        return NULL;
+      break;
+    default:
+      if ((guchar) data[0] > CONVO_SESSION_VERSION)
+        g_set_error (error, CONVO_ERROR, CONVO_ERROR_VERSION,
+                     "stored SMS session: version %u is newer than %u",
+                     (guchar) data[0], CONVO_SESSION_VERSION);
+      else
+        session_corrupt (error, "not a session");
+      return NULL;
     }
   if (!session_check_draft (s, error))
     return NULL;

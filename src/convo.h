@@ -99,8 +99,9 @@ gint64        convo_session_last_activity (const ConvoSession *session);
 gboolean      convo_session_expired   (const ConvoEngine  *engine,
                                        const ConvoSession *session,
                                        gint64              now);
-/* A compact, versioned serialisation (GVariant) of the whole session,
- * draft included: encrypt it before it touches the disk. */
+/* A compact, versioned serialisation of the whole session, draft
+ * included: encrypt it before it touches the disk.  Reads what earlier
+ * versions wrote. */
 GBytes       *convo_session_to_bytes  (const ConvoSession *session);
 ConvoSession *convo_session_from_bytes (GBytes            *bytes,
                                         GError           **error);

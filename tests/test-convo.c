@@ -877,6 +877,86 @@ test_serialise (Fixture *f, gconstpointer data)
   assert_lying ("en", "check");   /* a check with no answers before it */
 }
 
+/* Version 2 (NUL-terminated fields after the version byte): each way of
+ * being malformed is refused as corrupt, and nothing reads past the end. */
+static void
+test_serialise_v2_corrupt (Fixture *f, gconstpointer data)
+{
+  static const struct { const char *bytes; gsize size; } bad[] = {
+#define BAD(s) { s, sizeof s - 1 }
+    BAD ("\x02"),                                   /* no fields */
+    BAD ("\x02" "en\0\0menu\0" "5\0"),               /* no stopped */
+    BAD ("\x02" "en\0\0menu\0" "5\0" "0"),            /* no final NUL */
+    BAD ("\x02" "en\0\0menu\0" "5\0" "0\0category\0"),   /* odd pair */
+    BAD ("\x02" "en\0\0menu\0" "5x\0" "0\0"),         /* not a number */
+    BAD ("\x02" "en\0\0menu\0" "5\0" "2\0"),          /* stopped not 0/1 */
+    BAD ("\x02" "en\0\0me\xffnu\0" "5\0" "0\0"),      /* not UTF-8 */
+    BAD ("\x02" "xx\0\0menu\0" "5\0" "0\0"),          /* unknown language */
+    BAD ("\x02" "en\0\0flying\0" "5\0" "0\0"),        /* unknown state */
+    BAD ("\x02" "en\0\0check\0" "5\0" "0\0"),         /* holes before check */
+#undef BAD
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      /* A copy of exactly SIZE bytes, so that ASan sees any overread. */
+      g_autoptr(GBytes) bytes = g_bytes_new (bad[i].bytes, bad[i].size);
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("case %" G_GSIZE_FORMAT, i);
+      g_assert_null (convo_session_from_bytes (bytes, &error));
+      g_assert_error (error, CONVO_ERROR, CONVO_ERROR_CORRUPT);
+    }
+}
+
+static gboolean
+bytes_contain (GBytes *bytes, const char *needle, gsize length)
+{
+  gsize size = 0;
+  const char *data = g_bytes_get_data (bytes, &size);
+
+  for (gsize i = 0; i + length <= size; i++)
+    if (memcmp (data + i, needle, length) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A session stored by version 1 (a GVariant) still loads, with its
+ * draft, and is written back as version 2 with nothing lost. */
+static void
+test_serialise_v1 (Fixture *f, gconstpointer data)
+{
+  GVariantBuilder draft;
+  g_autoptr(GVariant) v = NULL;
+  g_autoptr(GBytes) v1 = NULL;
+  g_autoptr(GBytes) v2 = NULL;
+  g_autoptr(GBytes) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConvoSession) s = NULL;
+  g_autoptr(ConvoSession) t = NULL;
+
+  g_variant_builder_init (&draft, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&draft, "{ss}", "category", "domestic-abuse");
+  g_variant_builder_add (&draft, "{ss}", "police", "1");
+  g_variant_builder_add (&draft, "{ss}", "from-a-newer-writer", "ignored");
+  v = g_variant_ref_sink (g_variant_new ("(ysssxba{ss})", 1, "ur", "ar",
+                                         "partner", (gint64) 1234, TRUE, &draft));
+  v1 = g_variant_get_data_as_bytes (v);
+  s = convo_session_from_bytes (v1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (convo_session_language (s), ==, "ur");
+  g_assert_true (convo_session_stopped (s));
+  g_assert_cmpint (convo_session_last_activity (s), ==, 1234);
+  v2 = convo_session_to_bytes (s);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (v2, NULL))[0], ==, 2);
+  t = convo_session_from_bytes (v2, &error);
+  g_assert_no_error (error);
+  again = convo_session_to_bytes (t);
+  g_assert_true (g_bytes_equal (v2, again));
+  g_assert_true (bytes_contain (v2, "category\0domestic-abuse\0", 24));
+  g_assert_true (bytes_contain (v2, "police\0" "1\0", 9));
+}
+
 static void
 test_notices (Fixture *f, gconstpointer data)
 {
@@ -965,6 +1045,8 @@ main (int argc, char **argv)
   ADD ("/convo/no-number", test_no_number);
   ADD ("/convo/directory-changed", test_directory_changed);
   ADD ("/convo/serialise", test_serialise);
+  ADD ("/convo/serialise/v2-corrupt", test_serialise_v2_corrupt);
+  ADD ("/convo/serialise/v1", test_serialise_v1);
   ADD ("/convo/notices", test_notices);
   g_test_add_func ("/convo/text-budgets", test_text_budgets);
   return g_test_run ();
