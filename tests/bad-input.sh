@@ -3,8 +3,9 @@
 # the real kiosk, gateway and partner inbox on loopback.  Each row must get
 # its documented status and message (tests/bad-input/driver.py); then:
 # a slow body must not stall other clients, 5,000 kiosk sessions must
-# leave the session table bounded, every store holds exactly what it held
-# plus what was legitimately accepted, markup sent in is shown escaped on
+# leave the session table bounded, every store (the SMS stores too) holds
+# exactly what it held plus what was legitimately accepted (a signed
+# Twilio text and a relayed envelope are sent after the table for that), markup sent in is shown escaped on
 # the inbox page, and all three servers still answer /healthz.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need curl python3 sqlite3
@@ -19,7 +20,7 @@ rows=$(grep -vc '^#' "$table")
 # stalled rows of the table; the default is 30 s, src/http.h).
 SAFEROUTE_HTTP_READ_TIMEOUT_MS=2000
 export SAFEROUTE_HTTP_READ_TIMEOUT_MS
-plan $((rows + 22))
+plan $((rows + 26))
 
 dir=$T/state
 mkdir -p "$dir"
@@ -155,7 +156,8 @@ sys.exit(0 if ok else 1)
 PY
 
 counts () { # counts: rows of every table of every store, one line
-  for db in "$dir/gateway.db" "$dir/kiosk.db" "$dir/inbox.sqlite" "$T/state2/gateway.db"; do
+  for db in "$dir/gateway.db" "$dir/sms.db" "$dir/kiosk.db" "$dir/inbox.sqlite" \
+            "$T/state2/gateway.db" "$T/state2/sms.db"; do
     for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"); do
       printf '%s:%s=%s ' "${db#$T/}" "$t" "$(sqlite3 "$db" "SELECT count(*) FROM \"$t\"")"
     done
@@ -176,6 +178,26 @@ while IFS= read -r line; do
     *) echo "$line" ;;
   esac
 done <"$T/driver.out"
+
+# --- after the table, one legitimate message of each kind the configured
+# gateway takes: a signed Twilio text and a kiosk's relayed envelope.
+# The store accounting below must find exactly these. ---
+"$mkenv" seal "$dir/demo/partner.pub" test-pull "$T/relayed.json" 'relayed by a kiosk' \
+  >/dev/null || bail "sr-test-envelope failed"
+check "a kiosk's envelope relayed with the kiosk's token: 201" test "$(curl -s -o /dev/null \
+  -w '%{http_code}' -H "Authorization: Bearer $BADINPUT_RELAY_TOKEN" \
+  -H 'Content-Type: application/json' --data-binary @"$T/relayed.json" \
+  "$gw2_url/api/v1/envelopes")" = 201
+check "a text signed with the Twilio token: 200 and a TwiML reply" python3 - "$gw2_url" <<'PY'
+import base64, hashlib, hmac, os, sys, urllib.parse, urllib.request
+form = {"From": "+447700900999", "Body": "hello", "MessageSid": "SMlegitimate0001"}
+data = os.environ["BADINPUT_TWILIO_URL"] + "".join(k + v for k, v in sorted(form.items()))
+mac = hmac.new(os.environ["BADINPUT_TWILIO_TOKEN"].encode(), data.encode(), hashlib.sha1)
+req = urllib.request.Request(sys.argv[1] + "/sms/twilio", urllib.parse.urlencode(form).encode(),
+                             {"X-Twilio-Signature": base64.b64encode(mac.digest()).decode()})
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.exit(0 if r.status == 200 and b"<Message>" in r.read() else 1)
+PY
 
 check "the gateway's /metrics counts the stalled requests it timed out (408)" \
   sh -c "curl -s '$gw_url/metrics' | grep -qE '^saferoute_http_requests_total[{]code=\"408\"[}] [1-9]'"
@@ -257,12 +279,19 @@ for k in sorted(set(a) | set(b)):
         print("%s %+d" % (k, d))
 PY
 echo "# store changes: $(tr '\n' ' ' <"$T/diff")"
-check "gateway.db (demo and configured): nothing stored by hostile requests" sh -c "! grep -q 'gateway.db' '$T/diff'"
+check "demo gateway.db: nothing stored by hostile requests" sh -c "! grep -q '^state/gateway.db' '$T/diff'"
+check "configured gateway.db: exactly the relayed envelope (and its ledger row)" \
+  sh -c "[ \"\$(grep '^state2/gateway.db' '$T/diff' | tr '\n' ' ')\" = 'state2/gateway.db:deliveries +1 state2/gateway.db:envelopes +1 state2/gateway.db:ledger +1 ' ]"
+# The demo's one accepted text is the table's hostile-but-valid message
+# (sms-demo-hostile-text, answered 200); the configured gateway's is the
+# signed Twilio text.  Every refused webhook stored nothing.
+check "sms.db (demo and configured): exactly the one accepted text each" \
+  sh -c "[ \"\$(grep 'sms.db' '$T/diff' | tr '\n' ' ')\" = 'state/sms.db:seen +1 state/sms.db:sessions +1 state2/sms.db:seen +1 state2/sms.db:sessions +1 ' ]"
 check "kiosk.db: exactly the one report confirmed at the kiosk" \
   sh -c "grep -qx 'state/kiosk.db:deliveries +1' '$T/diff' && grep -qx 'state/kiosk.db:envelopes +1' '$T/diff'"
 check "inbox: exactly the webhook's envelope and the kiosk's report" grep -qx 'state/inbox.sqlite:report +2' "$T/diff"
 check "nothing else changed in any store" \
-  sh -c "[ \$(grep -v '^state/kiosk.db:ledger' '$T/diff' | wc -l) = 3 ]"
+  sh -c "[ \$(grep -v '^state/kiosk.db:ledger' '$T/diff' | wc -l) = 10 ]"
 check "the pull partner's envelope is still pending (no hostile ack took it)" sh -c \
   "curl -s -H 'Authorization: Bearer $BADINPUT_PULL_TOKEN' '$gw2_url/api/v1/partner/envelopes' | grep -q '\"sealed\"'"
 
