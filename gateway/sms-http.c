@@ -39,6 +39,7 @@ sms_http_error (SoupServerMessage *msg, const GError *error)
       return;
     }
   if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)
+      || g_error_matches (error, STORE_ERROR, STORE_ERROR_FULL)
       || g_error_matches (error, STORE_ERROR, STORE_ERROR_IO))
     {
       /* Nothing was promised: the provider retries, and the message id

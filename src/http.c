@@ -169,6 +169,7 @@ http_status_for_error (const GError *error)
     switch (error->code)
       {
       case STORE_ERROR_BUSY:
+      case STORE_ERROR_FULL:
         return SOUP_STATUS_SERVICE_UNAVAILABLE;
       case STORE_ERROR_NOT_FOUND:
         return SOUP_STATUS_NOT_FOUND;

@@ -594,6 +594,7 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
     {
       /* Busy store: leave it pending and let the provider retry. */
       if (g_error_matches (local, STORE_ERROR, STORE_ERROR_BUSY)
+          || g_error_matches (local, STORE_ERROR, STORE_ERROR_FULL)
           || g_error_matches (local, STORE_ERROR, STORE_ERROR_IO))
         {
           g_propagate_error (error, g_steal_pointer (&local));

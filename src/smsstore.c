@@ -23,7 +23,7 @@
  * after, as under FULL, and run in a thread of their own on a second
  * connection.
  * Fails with STORE_ERROR_BUSY when another writer holds the lock too long,
- * STORE_ERROR_IO otherwise. */
+ * STORE_ERROR_FULL when the disk is full, STORE_ERROR_IO otherwise. */
 #include "config.h"
 
 #include <errno.h>
@@ -90,8 +90,8 @@ smsstore_fail (SmsStore *store, int rc, GError **error)
   int primary = rc & 0xff;
 
   g_set_error (error, STORE_ERROR,
-               primary == SQLITE_BUSY || primary == SQLITE_LOCKED
-                 ? STORE_ERROR_BUSY : STORE_ERROR_IO,
+               primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? STORE_ERROR_BUSY
+               : primary == SQLITE_FULL ? STORE_ERROR_FULL : STORE_ERROR_IO,
                "%s: %s", store->path,
                store->db ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
   return FALSE;

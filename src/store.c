@@ -24,8 +24,10 @@
  *  - the schema is at one version of store_migrations: each step and its
  *    user_version bump commit together.
  *
- * Failures: SQLITE_BUSY/LOCKED -> STORE_ERROR_BUSY (the caller answers 503),
- * anything else from SQLite -> STORE_ERROR_IO naming the file, a schema
+ * Failures: SQLITE_BUSY/LOCKED -> STORE_ERROR_BUSY and SQLITE_FULL ->
+ * STORE_ERROR_FULL (the caller answers 503: both pass, and the
+ * transaction was rolled back), anything else from SQLite ->
+ * STORE_ERROR_IO naming the file, a schema
  * written by a newer saferoute -> STORE_ERROR_SCHEMA; bad transitions ->
  * STORE_ERROR_STATE, unknown ids -> STORE_ERROR_NOT_FOUND. */
 #include "config.h"
@@ -368,8 +370,9 @@ store_now (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
-/* Turns the connection's last error into a GError.  Busy is its own code
- * because the caller's answer differs (503 and retry, not 500). */
+/* Turns the connection's last error into a GError.  Busy and full have
+ * codes of their own because the caller's answer differs (503 and
+ * retry, not 500). */
 static gboolean
 store_fail (Store *store, int rc, GError **error)
 {
@@ -380,6 +383,9 @@ store_fail (Store *store, int rc, GError **error)
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     g_set_error (error, STORE_ERROR, STORE_ERROR_BUSY,
                  _("%s: database is busy: %s"), store->path, message);
+  else if (primary == SQLITE_FULL)
+    g_set_error (error, STORE_ERROR, STORE_ERROR_FULL,
+                 _("%s: the disk is full: %s"), store->path, message);
   else
     g_set_error (error, STORE_ERROR, STORE_ERROR_IO,
                  "%s: %s", store->path, message);

@@ -25,11 +25,12 @@ GQuark store_error_quark (void);
 
 typedef enum
 {
-  STORE_ERROR_IO,        /* cannot open, disk full, corrupt */
+  STORE_ERROR_IO,        /* cannot open, corrupt, any other failure */
   STORE_ERROR_BUSY,      /* locked by another writer for too long: 503 */
   STORE_ERROR_NOT_FOUND,
   STORE_ERROR_STATE,     /* the delivery is not in a state that allows this */
   STORE_ERROR_SCHEMA,    /* written by a newer saferoute */
+  STORE_ERROR_FULL,      /* the disk is full: 503, nothing was written */
 } StoreError;
 
 typedef enum
