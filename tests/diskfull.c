@@ -5,7 +5,9 @@
  *   LD_PRELOAD=tests/diskfull.so PROGRAM...
  *
  * While FILE exists, every write, pwrite, ftruncate and fallocate on a
- * descriptor of a file under DIR fails with ENOSPC, as the kernel does
+ * descriptor of a file under DIR (and, with SAFEROUTE_DISKFULL_PREFIX,
+ * only of a file directly under DIR whose name begins with it: one store
+ * of several sharing a directory) fails with ENOSPC, as the kernel does
  * when the file system is full (SQLite reports SQLITE_FULL).  Removing
  * FILE ends the window; other files (logs, sockets) are never touched.
  * A real full disk needs a mount, which CI may not allow.  Writes through
@@ -36,6 +38,7 @@ typedef int (*FallocateFn) (int, int, off_t, off_t);
 typedef int (*PosixFallocateFn) (int, off_t, off_t);
 
 static char full_dir[PATH_MAX];
+static const char *full_prefix; /* or NULL: every file under the directory */
 static int full_dir_state;      /* 0 unknown, 1 set, -1 not configured */
 
 /* TRUE when FD is a file under the directory and the window is open. */
@@ -60,6 +63,7 @@ diskfull_now (int fd)
       const char *dir = getenv ("SAFEROUTE_DISKFULL_DIR");
 
       full_dir_state = dir && realpath (dir, full_dir) ? 1 : -1;
+      full_prefix = getenv ("SAFEROUTE_DISKFULL_PREFIX");
       errno = saved;
     }
   if (full_dir_state < 0)
@@ -71,7 +75,11 @@ diskfull_now (int fd)
     return 0;
   path[n] = '\0';
   dlen = strlen (full_dir);
-  return strncmp (path, full_dir, dlen) == 0 && path[dlen] == '/';
+  if (strncmp (path, full_dir, dlen) != 0 || path[dlen] != '/')
+    return 0;
+  return full_prefix == NULL
+         || (strchr (path + dlen + 1, '/') == NULL
+             && strncmp (path + dlen + 1, full_prefix, strlen (full_prefix)) == 0);
 }
 
 static void *

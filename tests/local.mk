@@ -155,6 +155,8 @@ check_PROGRAMS += tests/fuzz/replay-kannel
 tests_fuzz_replay_kannel_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-kannel.c
 TESTS += tests/sms-durable.sh
 EXTRA_DIST += tests/sms-durable.sh
+TESTS += tests/sms-disk-full.sh
+EXTRA_DIST += tests/sms-disk-full.sh
 # The soak's disk-full window: an LD_PRELOAD shim, built without the
 # sanitizers (it is loaded into a sanitized kiosk) and with -fPIC.
 check_PROGRAMS += tests/diskfull.so
