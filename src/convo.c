@@ -514,8 +514,18 @@ reply_add_fixed (Step *st, TextId id, guint budget,
   guint n = 0;
   const LangInfo *langs = lang_all (&n);
   const LangInfo *now = lang_lookup (lang_current ());
-  CachedReply *cached = &st->engine->fixed_replies[(now - langs) * N_TEXTS + id];
+  CachedReply *cached;
 
+  /* lang_use() only sets languages of the table, but should that change,
+   * compose every time rather than index outside the cache. */
+  if (now == NULL)
+    {
+      g_autofree char *body = compose (id);
+
+      reply_add (st, texts[id].name, budget, body);
+      return;
+    }
+  cached = &st->engine->fixed_replies[(now - langs) * N_TEXTS + id];
   if (cached->text == NULL)
     {
       g_autofree char *body = compose (id);
@@ -1712,11 +1722,12 @@ draft_put (GByteArray *out, const char *key, const char *value)
 GBytes *
 convo_session_to_bytes (const ConvoSession *s)
 {
-  GByteArray *out = g_byte_array_sized_new (64);
+  GByteArray *out;
   guint8 version = CONVO_SESSION_VERSION;
   char last[24];   /* a gint64 in decimal */
 
   g_return_val_if_fail (s != NULL, NULL);
+  out = g_byte_array_sized_new (64);
   g_byte_array_append (out, &version, 1);
   bytes_put (out, s->lang ? s->lang : "");
   bytes_put (out, s->guess ? s->guess : "");
@@ -1836,6 +1847,9 @@ session_parse_v1 (ConvoSession *s, GBytes *bytes, GError **error)
     return session_corrupt (error, "not a session");
   g_variant_get (v, "(y&s&s&sxba{ss})", &version, &lang, &guess, &state,
                  &s->last_activity, &s->stopped, &iter);
+  /* A UNIX time: a negative one would overflow the idle arithmetic. */
+  if (s->last_activity < 0)
+    return session_corrupt (error, "not a session");
   if (!session_set_head (s, lang, guess, state, error))
     return FALSE;
   while (g_variant_iter_next (iter, "{&s&s}", &key, &value))
@@ -1863,7 +1877,7 @@ session_parse_v2 (ConvoSession *s, const char *data, gsize size, GError **error)
     }
   if (n < 5 || (n - 5) % 2 != 0)
     return session_corrupt (error, "not a session");
-  if (!g_ascii_string_to_signed (fields[3], 10, G_MININT64, G_MAXINT64,
+  if (!g_ascii_string_to_signed (fields[3], 10, 0, G_MAXINT64,
                                  &s->last_activity, NULL)
       || !g_ascii_string_to_unsigned (fields[4], 10, 0, 1, &stopped, NULL))
     return session_corrupt (error, "not a session");

@@ -186,9 +186,14 @@ http_reply_error (SoupServerMessage *msg, const GError *error)
 {
   guint status = http_status_for_error (error);
 
+  /* A busy store frees up in a moment; a full disk waits for the
+   * operator, and a client coming back every second would only add to
+   * the log meanwhile. */
   if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "Retry-After", "1");
+                                  "Retry-After",
+                                  g_error_matches (error, STORE_ERROR, STORE_ERROR_FULL)
+                                  ? "60" : "1");
   /* A 500 says nothing more: its message may carry a path or an SQL error. */
   if (status >= 500)
     {

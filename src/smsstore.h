@@ -9,7 +9,8 @@
  *   outbox    envelope id -> a confirmation to text once it is delivered
  * SENDER is always a keyed hash of the phone number, never the number.
  * Every blob is ciphertext made by the caller (smsdesk); this module never
- * sees a key.  Errors are STORE_ERROR_IO / STORE_ERROR_BUSY (503).
+ * sees a key.  Errors are STORE_ERROR_IO, or STORE_ERROR_BUSY and
+ * STORE_ERROR_FULL (the disk), which the doors answer 503.
  * No SQLite type appears here. */
 #pragma once
 

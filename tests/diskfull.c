@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,19 @@ typedef int (*PosixFallocateFn) (int, off_t, off_t);
 
 static char full_dir[PATH_MAX];
 static const char *full_prefix; /* or NULL: every file under the directory */
-static int full_dir_state;      /* 0 unknown, 1 set, -1 not configured */
+static int full_dir_state;      /* 1 set, -1 not configured */
+static pthread_once_t full_dir_once = PTHREAD_ONCE_INIT;
+
+/* Once, at the first write in a window (the directory exists by then),
+ * and once only: several threads write (SQLite's checkpointer too). */
+static void
+diskfull_configure (void)
+{
+  const char *dir = getenv ("SAFEROUTE_DISKFULL_DIR");
+
+  full_prefix = getenv ("SAFEROUTE_DISKFULL_PREFIX");
+  full_dir_state = dir && realpath (dir, full_dir) ? 1 : -1;
+}
 
 /* TRUE when FD is a file under the directory and the window is open. */
 static int
@@ -57,15 +70,8 @@ diskfull_now (int fd)
       errno = saved;
       return 0;
     }
+  pthread_once (&full_dir_once, diskfull_configure);
   errno = saved;
-  if (full_dir_state == 0)
-    {
-      const char *dir = getenv ("SAFEROUTE_DISKFULL_DIR");
-
-      full_dir_state = dir && realpath (dir, full_dir) ? 1 : -1;
-      full_prefix = getenv ("SAFEROUTE_DISKFULL_PREFIX");
-      errno = saved;
-    }
   if (full_dir_state < 0)
     return 0;
   snprintf (link, sizeof link, "/proc/self/fd/%d", fd);

@@ -10,6 +10,9 @@
 # is in the queue exactly once and under that reference, an answered
 # message sent again gets the same reply marked duplicate, the gateway
 # never died, and what people typed is not in its log.
+# (The SMS door answers 503 to any store failure, so this first part
+# would pass with a full disk taken for an I/O error; the relay below
+# tells the two apart.)
 # Then only the queue's file (gateway.db) fills, held full while four
 # more people confirm their reports: their steps are stored in the SMS
 # store with the report pending, the confirmations are answered 503 and

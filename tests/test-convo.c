@@ -889,6 +889,7 @@ test_serialise_v2_corrupt (Fixture *f, gconstpointer data)
     BAD ("\x02" "en\0\0menu\0" "5\0" "0"),            /* no final NUL */
     BAD ("\x02" "en\0\0menu\0" "5\0" "0\0category\0"),   /* odd pair */
     BAD ("\x02" "en\0\0menu\0" "5x\0" "0\0"),         /* not a number */
+    BAD ("\x02" "en\0\0menu\0" "-9223372036854775808\0" "0\0"), /* before 1970 */
     BAD ("\x02" "en\0\0menu\0" "5\0" "2\0"),          /* stopped not 0/1 */
     BAD ("\x02" "en\0\0me\xffnu\0" "5\0" "0\0"),      /* not UTF-8 */
     BAD ("\x02" "xx\0\0menu\0" "5\0" "0\0"),          /* unknown language */
@@ -955,6 +956,22 @@ test_serialise_v1 (Fixture *f, gconstpointer data)
   g_assert_true (g_bytes_equal (v2, again));
   g_assert_true (bytes_contain (v2, "category\0domestic-abuse\0", 24));
   g_assert_true (bytes_contain (v2, "police\0" "1\0", 9));
+
+  /* A version-1 time before 1970 is refused too (it would overflow the
+   * idle arithmetic). */
+  {
+    GVariantBuilder empty;
+    g_autoptr(GVariant) old = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GError) local = NULL;
+
+    g_variant_builder_init (&empty, G_VARIANT_TYPE ("a{ss}"));
+    old = g_variant_ref_sink (g_variant_new ("(ysssxba{ss})", 1, "en", "", "menu",
+                                             G_MININT64, FALSE, &empty));
+    bytes = g_variant_get_data_as_bytes (old);
+    g_assert_null (convo_session_from_bytes (bytes, &local));
+    g_assert_error (local, CONVO_ERROR, CONVO_ERROR_CORRUPT);
+  }
 }
 
 static void

@@ -290,6 +290,8 @@ error_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   if (g_str_equal (path, "/busy"))
     error = g_error_new_literal (STORE_ERROR, STORE_ERROR_BUSY, "database is locked");
+  else if (g_str_equal (path, "/full"))
+    error = g_error_new_literal (STORE_ERROR, STORE_ERROR_FULL, "/var/lib/secret/gateway.db: disk is full");
   else if (g_str_equal (path, "/io"))
     error = g_error_new_literal (STORE_ERROR, STORE_ERROR_IO, "/var/lib/secret/gateway.db: disk I/O error");
   else
@@ -306,6 +308,7 @@ test_error_replies (Fixture *f, gconstpointer data)
 {
   const char busy[] = "GET /busy HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
   const char io[] = "GET /io HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  const char full[] = "GET /full HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
   const char bad[] = "GET /bad HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
   g_autofree char *reply = NULL;
 
@@ -314,8 +317,15 @@ test_error_replies (Fixture *f, gconstpointer data)
 
   reply = exchange (f, busy, strlen (busy));
   g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 503"));
-  g_assert_nonnull (strstr (reply, "Retry-After: "));
+  g_assert_nonnull (strstr (reply, "Retry-After: 1\r\n"));
   g_assert_null (strstr (reply, "locked"));
+  g_clear_pointer (&reply, g_free);
+
+  /* A full disk waits for the operator: clients come back in a minute. */
+  reply = exchange (f, full, strlen (full));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 503"));
+  g_assert_nonnull (strstr (reply, "Retry-After: 60\r\n"));
+  g_assert_null (strstr (reply, "secret"));
   g_clear_pointer (&reply, g_free);
 
   reply = exchange (f, io, strlen (io));
