@@ -114,7 +114,9 @@ test_roundtrip (Fixture *f, gconstpointer data)
   /* What travels holds no report text (promise 3). */
   json = envelope_to_json (envelope, NULL);
   g_assert_null (strstr (json, MARKER));
-  g_assert_null (strstr (json, "7700"));
+  /* The whole number: four digits alone turn up in random ciphertext
+   * (base64) or ids now and then, and failed a CI run. */
+  g_assert_null (strstr (json, "7700 900123"));
   g_assert_null (strstr (json, "modern-slavery"));
 
   received = envelope_from_json (json, -1, &error);
