@@ -1710,14 +1710,20 @@ bytes_put (GByteArray *out, const char *value)
   g_byte_array_append (out, (const guint8 *) value, strlen (value) + 1);
 }
 
-static void
-draft_put (GByteArray *out, const char *key, const char *value)
-{
-  if (value == NULL)
-    return;
-  bytes_put (out, key);
-  bytes_put (out, value);
-}
+/* The draft's answers under their stored names, for the writer and for
+ * both readers: text answers (NULL: not given) and yes/no answers (-1:
+ * not asked; stored "1" or "0"). */
+static const struct { const char *key; gsize offset; } draft_texts[] = {
+  { "category", G_STRUCT_OFFSET (ConvoSession, category) },
+  { "partner",  G_STRUCT_OFFSET (ConvoSession, partner) },
+  { "contact",  G_STRUCT_OFFSET (ConvoSession, contact) },
+  { "times",    G_STRUCT_OFFSET (ConvoSession, times) },
+  { "trusted",  G_STRUCT_OFFSET (ConvoSession, trusted) },
+  { "message",  G_STRUCT_OFFSET (ConvoSession, message) },
+}, draft_flags[] = {
+  { "voicemail", G_STRUCT_OFFSET (ConvoSession, voicemail) },
+  { "police",    G_STRUCT_OFFSET (ConvoSession, police) },
+};
 
 GBytes *
 convo_session_to_bytes (const ConvoSession *s)
@@ -1735,16 +1741,26 @@ convo_session_to_bytes (const ConvoSession *s)
   g_snprintf (last, sizeof last, "%" G_GINT64_FORMAT, s->last_activity);
   bytes_put (out, last);
   bytes_put (out, s->stopped ? "1" : "0");
-  draft_put (out, "category", s->category);
-  draft_put (out, "partner", s->partner);
-  draft_put (out, "contact", s->contact);
-  draft_put (out, "times", s->times);
-  draft_put (out, "trusted", s->trusted);
-  draft_put (out, "message", s->message);
-  if (s->voicemail >= 0)
-    draft_put (out, "voicemail", s->voicemail ? "1" : "0");
-  if (s->police >= 0)
-    draft_put (out, "police", s->police ? "1" : "0");
+  for (gsize i = 0; i < G_N_ELEMENTS (draft_texts); i++)
+    {
+      const char *value = G_STRUCT_MEMBER (char *, s, draft_texts[i].offset);
+
+      if (value != NULL)
+        {
+          bytes_put (out, draft_texts[i].key);
+          bytes_put (out, value);
+        }
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (draft_flags); i++)
+    {
+      int value = G_STRUCT_MEMBER (int, s, draft_flags[i].offset);
+
+      if (value >= 0)
+        {
+          bytes_put (out, draft_flags[i].key);
+          bytes_put (out, value ? "1" : "0");
+        }
+    }
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -1756,7 +1772,6 @@ session_corrupt (GError **error, const char *why)
   return FALSE;
 }
 
-
 static gboolean
 session_set_lang (char **field, const char *value, GError **error)
 {
@@ -1767,7 +1782,6 @@ session_set_lang (char **field, const char *value, GError **error)
   *field = g_strdup (value);
   return TRUE;
 }
-
 
 /* What both versions share: the fixed fields, then the draft. */
 static gboolean
@@ -1786,26 +1800,16 @@ session_set_head (ConvoSession *s, const char *lang, const char *guess,
   return session_corrupt (error, "unknown state");
 }
 
+/* Unknown keys: a newer writer's; ignored. */
 static void
 session_set_draft (ConvoSession *s, const char *key, const char *value)
 {
-  if (g_str_equal (key, "category"))
-    set_string (&s->category, value);
-  else if (g_str_equal (key, "partner"))
-    set_string (&s->partner, value);
-  else if (g_str_equal (key, "contact"))
-    set_string (&s->contact, value);
-  else if (g_str_equal (key, "times"))
-    set_string (&s->times, value);
-  else if (g_str_equal (key, "trusted"))
-    set_string (&s->trusted, value);
-  else if (g_str_equal (key, "message"))
-    set_string (&s->message, value);
-  else if (g_str_equal (key, "voicemail"))
-    s->voicemail = g_str_equal (value, "1");
-  else if (g_str_equal (key, "police"))
-    s->police = g_str_equal (value, "1");
-  /* Unknown keys: a newer writer; ignore. */
+  for (gsize i = 0; i < G_N_ELEMENTS (draft_texts); i++)
+    if (g_str_equal (key, draft_texts[i].key))
+      set_string (&G_STRUCT_MEMBER (char *, s, draft_texts[i].offset), value);
+  for (gsize i = 0; i < G_N_ELEMENTS (draft_flags); i++)
+    if (g_str_equal (key, draft_flags[i].key))
+      G_STRUCT_MEMBER (int, s, draft_flags[i].offset) = g_str_equal (value, "1");
 }
 
 /* Each question needs the answers before it: a stored session that skips
@@ -1832,7 +1836,6 @@ session_check_draft (const ConvoSession *s, GError **error)
   return TRUE;
 }
 
-
 static gboolean
 session_parse_v1 (ConvoSession *s, GBytes *bytes, GError **error)
 {
@@ -1857,35 +1860,51 @@ session_parse_v1 (ConvoSession *s, GBytes *bytes, GError **error)
   return TRUE;
 }
 
+/* The field at *AT of DATA (SIZE bytes), or NULL past the end; moves
+ * *AT to the next.  The caller has checked that DATA ends in a NUL. */
+static const char *
+field_take (const char *data, gsize size, gsize *at)
+{
+  const char *field = *at < size ? data + *at : NULL;
+
+  if (field != NULL)
+    *at += strlen (field) + 1;
+  return field;
+}
+
 /* DATA, SIZE: what follows the version byte. */
 static gboolean
 session_parse_v2 (ConvoSession *s, const char *data, gsize size, GError **error)
 {
-  g_autofree const char **fields = NULL;
-  guint n = 0;
-  guint64 stopped = 0;
+  const char *lang, *guess, *state, *last, *stopped, *key, *value;
+  guint64 flag = 0;
+  gsize at = 0;
 
   /* Every string ends in a NUL, the last one too. */
   if (size == 0 || data[size - 1] != '\0')
     return session_corrupt (error, "not a session");
-  fields = g_new (const char *, size + 1);
-  for (gsize at = 0; at < size; at += strlen (data + at) + 1)
-    {
-      if (!g_utf8_validate (data + at, -1, NULL))
-        return session_corrupt (error, "not UTF-8");
-      fields[n++] = data + at;
-    }
-  if (n < 5 || (n - 5) % 2 != 0)
+  for (const char *field; (field = field_take (data, size, &at)) != NULL;)
+    if (!g_utf8_validate (field, -1, NULL))
+      return session_corrupt (error, "not UTF-8");
+  at = 0;
+  lang = field_take (data, size, &at);
+  guess = field_take (data, size, &at);
+  state = field_take (data, size, &at);
+  last = field_take (data, size, &at);
+  stopped = field_take (data, size, &at);
+  if (stopped == NULL
+      || !g_ascii_string_to_signed (last, 10, 0, G_MAXINT64, &s->last_activity, NULL)
+      || !g_ascii_string_to_unsigned (stopped, 10, 0, 1, &flag, NULL))
     return session_corrupt (error, "not a session");
-  if (!g_ascii_string_to_signed (fields[3], 10, 0, G_MAXINT64,
-                                 &s->last_activity, NULL)
-      || !g_ascii_string_to_unsigned (fields[4], 10, 0, 1, &stopped, NULL))
-    return session_corrupt (error, "not a session");
-  s->stopped = stopped == 1;
-  if (!session_set_head (s, fields[0], fields[1], fields[2], error))
+  s->stopped = flag == 1;
+  if (!session_set_head (s, lang, guess, state, error))
     return FALSE;
-  for (guint i = 5; i < n; i += 2)
-    session_set_draft (s, fields[i], fields[i + 1]);
+  while ((key = field_take (data, size, &at)) != NULL)
+    {
+      if ((value = field_take (data, size, &at)) == NULL)
+        return session_corrupt (error, "not a session");
+      session_set_draft (s, key, value);
+    }
   return TRUE;
 }
 
