@@ -38,9 +38,7 @@ sms_http_error (SoupServerMessage *msg, const GError *error)
       http_reply_text (msg, SOUP_STATUS_BAD_REQUEST, error->message);
       return;
     }
-  if (g_error_matches (error, STORE_ERROR, STORE_ERROR_BUSY)
-      || g_error_matches (error, STORE_ERROR, STORE_ERROR_FULL)
-      || g_error_matches (error, STORE_ERROR, STORE_ERROR_IO))
+  if (smsdesk_error_retry (error))
     {
       /* Nothing was promised: the provider retries, and the message id
        * makes the retry safe. */

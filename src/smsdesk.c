@@ -500,6 +500,14 @@ sms_answer_free (SmsAnswer *answer)
   g_free (answer);
 }
 
+gboolean
+smsdesk_error_retry (const GError *error)
+{
+  return error != NULL && error->domain == STORE_ERROR
+         && (error->code == STORE_ERROR_BUSY || error->code == STORE_ERROR_FULL
+             || error->code == STORE_ERROR_IO);
+}
+
 /* --- one message -------------------------------------------------------- */
 
 static char **
@@ -592,10 +600,8 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
   if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
                       &envelope_id, &local))
     {
-      /* Busy store: leave it pending and let the provider retry. */
-      if (g_error_matches (local, STORE_ERROR, STORE_ERROR_BUSY)
-          || g_error_matches (local, STORE_ERROR, STORE_ERROR_FULL)
-          || g_error_matches (local, STORE_ERROR, STORE_ERROR_IO))
+      /* Leave it pending and let the provider retry. */
+      if (smsdesk_error_retry (local))
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;

@@ -40,6 +40,11 @@ typedef enum
   SMSDESK_ERROR_CONFIG,   /* bad [sms] key: exit 2 */
 } SmsDeskError;
 
+/* TRUE for a store failure after which nothing was promised and the
+ * provider should send the message again (its id makes that safe): a
+ * busy store, a full disk, an I/O error.  The SMS doors answer 503. */
+gboolean smsdesk_error_retry (const GError *error);
+
 /* Provider names: also the namespace of message ids. */
 #define SMSDESK_TWILIO  "twilio"
 #define SMSDESK_KANNEL  "kannel"

@@ -87,12 +87,7 @@ struct _SmsStore
 static gboolean
 smsstore_fail (SmsStore *store, int rc, GError **error)
 {
-  int primary = rc & 0xff;
-
-  g_set_error (error, STORE_ERROR,
-               primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? STORE_ERROR_BUSY
-               : primary == SQLITE_FULL ? STORE_ERROR_FULL : STORE_ERROR_IO,
-               "%s: %s", store->path,
+  g_set_error (error, STORE_ERROR, store_error_code (rc), "%s: %s", store->path,
                store->db ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
   return FALSE;
 }

@@ -370,25 +370,39 @@ store_now (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
-/* Turns the connection's last error into a GError.  Busy and full have
- * codes of their own because the caller's answer differs (503 and
- * retry, not 500). */
+/* Busy and full have codes of their own because the caller's answer
+ * differs (503 and retry, not 500). */
+StoreError
+store_error_code (int sqlite_result)
+{
+  switch (sqlite_result & 0xff)
+    {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return STORE_ERROR_BUSY;
+    case SQLITE_FULL:
+      return STORE_ERROR_FULL;
+    default:
+      return STORE_ERROR_IO;
+    }
+}
+
+/* Turns the connection's last error into a GError. */
 static gboolean
 store_fail (Store *store, int rc, GError **error)
 {
-  int primary = rc & 0xff;
+  StoreError code = store_error_code (rc);
   const char *message = store->db != NULL ? sqlite3_errmsg (store->db)
                                           : sqlite3_errstr (rc);
 
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_BUSY,
+  if (code == STORE_ERROR_BUSY)
+    g_set_error (error, STORE_ERROR, code,
                  _("%s: database is busy: %s"), store->path, message);
-  else if (primary == SQLITE_FULL)
-    g_set_error (error, STORE_ERROR, STORE_ERROR_FULL,
+  else if (code == STORE_ERROR_FULL)
+    g_set_error (error, STORE_ERROR, code,
                  _("%s: the disk is full: %s"), store->path, message);
   else
-    g_set_error (error, STORE_ERROR, STORE_ERROR_IO,
-                 "%s: %s", store->path, message);
+    g_set_error (error, STORE_ERROR, code, "%s: %s", store->path, message);
   return FALSE;
 }
 

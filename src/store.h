@@ -33,6 +33,10 @@ typedef enum
   STORE_ERROR_FULL,      /* the disk is full: 503, nothing was written */
 } StoreError;
 
+/* The code for an SQLite result code (extended or not), for every store
+ * of SQLite files (this one, smsstore): BUSY and FULL, or IO. */
+StoreError store_error_code (int sqlite_result);
+
 typedef enum
 {
   DELIVERY_QUEUED,
