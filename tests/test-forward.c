@@ -692,7 +692,13 @@ test_retry_after (Fixture *f, gconstpointer data)
   id = enqueue (f, "webhook-partner", DELIVERY_METHOD_WEBHOOK, now (), NULL);
   first = wait_for_state (f, id, DELIVERY_DEFERRED, 10);
   g_assert_cmpint (first->state, ==, DELIVERY_DEFERRED);
-  g_assert_cmpstr (first->last_error, ==, "HTTP 429");
+  /* Times are whole seconds, so "1 s" can bring the second attempt
+   * within milliseconds, before a slow poll (valgrind) sees the first
+   * deferral: either reply's deferral then, each by its Retry-After.  The
+   * three attempts within the time below are what prove that both were
+   * honoured (backoff alone waits a minute). */
+  g_assert_true (g_str_equal (first->last_error, "HTTP 429")
+                 || g_str_equal (first->last_error, "HTTP 503"));
   g_assert_cmpint (first->next_attempt_at - first->last_attempt_at, <=, 1);
 
   delivery = wait_for_state (f, id, DELIVERY_DELIVERED, 15);
