@@ -13,9 +13,20 @@
  * reach a reply; once stopped, a session yields no reply until START.
  * The first reply to an unknown sender names nothing sensitive.
  *
- * Pure: no I/O, no clock, no globals written but gettext's language
- * (lang_use, restored before returning).  Failure: none at run time; bad
- * stored bytes fail convo_session_from_bytes with CONVO_ERROR. */
+ * Pure: no I/O, no clock, no globals.  convo_engine_new() is the only
+ * function that touches gettext: on the main loop's thread, it takes
+ * every reply text and keyword word of every language from the catalogs
+ * once (switching lang_use and restoring it), and composes and normalises
+ * the fixed replies.  After that the engine is read-only, and a step
+ * carries its own language (Step.lang) instead of switching the
+ * process-wide one.  So convo_step(), convo_submit_failed() and
+ * convo_notice() may run on any thread, several at once on one engine,
+ * while another thread calls lang_use(): they never read or write
+ * gettext's language (lang_current, LANGUAGE), only their own session
+ * and result (one thread per session at a time).
+ *
+ * Failure: none at run time; bad stored bytes fail
+ * convo_session_from_bytes with CONVO_ERROR. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -335,20 +346,29 @@ struct _ConvoEngine
   char       *helpline_slavery;
   GHashTable *keywords;   /* case-folded word -> GINT_TO_POINTER (Keyword) */
   GHashTable *keyword_lang; /* case-folded word -> language code */
+  guint       n_langs;    /* lang_all()'s */
+  /* msgstr[language * N_TEXTS + TextId]: texts[]'s translations, taken
+   * from the catalogs once so that no step needs gettext's language. */
+  char      **msgstr;
   /* CachedReply[language][TextId]: fixed texts (no answer of the
    * person's in them) normalised and counted once, not for every
-   * message: that took a tenth of the gateway's time under load. */
+   * message: that took a tenth of the gateway's time under load.  Filled
+   * in convo_engine_new, so steps on several threads only read it. */
   CachedReply *fixed_replies;
 };
 
 /* A step in progress. */
 typedef struct
 {
-  ConvoEngine  *engine;
-  ConvoSession *session;
-  const char   *from;
-  gint64        now;
-  ConvoResult  *result;
+  const ConvoEngine *engine;   /* read-only while steps run */
+  ConvoSession   *session;     /* NULL only in convo_notice */
+  const char     *from;
+  gint64          now;
+  ConvoResult    *result;
+  /* The language replies are in: an index into lang_all() and its row.
+   * The step's own, never gettext's (see the opening comment). */
+  guint           lang;
+  const LangInfo *info;
 } Step;
 
 static void
@@ -429,9 +449,16 @@ convo_session_expired (const ConvoEngine *engine, const ConvoSession *session,
 /* Replies */
 
 static const char *
-text (TextId id)
+engine_text (const ConvoEngine *engine, guint lang, TextId id)
 {
-  return _(texts[id].msgid);
+  return engine->msgstr[lang * N_TEXTS + id];
+}
+
+/* ID's text in the step's language. */
+static const char *
+text (const Step *st, TextId id)
+{
+  return engine_text (st->engine, st->lang, id);
 }
 
 /* The formats are the literal msgids of texts[] and their translations,
@@ -439,13 +466,13 @@ text (TextId id)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static char *
-textf (TextId id, ...)
+textf (const Step *st, TextId id, ...)
 {
   va_list ap;
   char *out;
 
   va_start (ap, id);
-  out = g_strdup_vprintf (text (id), ap);
+  out = g_strdup_vprintf (text (st, id), ap);
   va_end (ap);
   return out;
 }
@@ -454,8 +481,7 @@ textf (TextId id, ...)
 static gboolean
 session_rtl (const Step *st)
 {
-  const LangInfo *info = lang_lookup (lang_current ());
-  return info != NULL && info->rtl;
+  return st->info->rtl;
 }
 
 /* NUMBER or CODE inside a sentence, isolated in RTL languages. */
@@ -482,7 +508,7 @@ reply_add_normalized (Step *st, const char *name, guint budget,
   /* A translation over its budget (make check catches it): still say it
    * all, in several texts, each within the budget. */
   g_message ("convo: reply \"%s\" in %s takes %u segments, budget %u",
-             name, lang_current (), segments, budget);
+             name, st->info->code, segments, budget);
   {
     g_auto(GStrv) parts = sms_split (norm, budget, 4, NULL);
     for (guint i = 0; parts[i]; i++)
@@ -505,63 +531,47 @@ reply_add (Step *st, const char *name, guint budget, const char *body)
 }
 
 /* A fixed reply (ID's text, never anything the person typed) in the
- * language in use: composed, normalised and counted once per language.
- * COMPOSE runs only the first time. */
+ * step's language, as convo_engine_new composed, normalised and counted
+ * it (engine_compose_fixed). */
 static void
-reply_add_fixed (Step *st, TextId id, guint budget,
-                 char *(*compose) (TextId id))
+reply_add_fixed (Step *st, TextId id, guint budget)
 {
-  guint n = 0;
-  const LangInfo *langs = lang_all (&n);
-  const LangInfo *now = lang_lookup (lang_current ());
-  CachedReply *cached;
+  const CachedReply *cached = &st->engine->fixed_replies[st->lang * N_TEXTS + id];
 
-  /* lang_use() only sets languages of the table, but should that change,
-   * compose every time rather than index outside the cache. */
-  if (now == NULL)
-    {
-      g_autofree char *body = compose (id);
-
-      reply_add (st, texts[id].name, budget, body);
-      return;
-    }
-  cached = &st->engine->fixed_replies[(now - langs) * N_TEXTS + id];
-  if (cached->text == NULL)
-    {
-      g_autofree char *body = compose (id);
-
-      cached->text = sms_normalize (body);
-      cached->segments = sms_segments (cached->text);
-    }
   reply_add_normalized (st, texts[id].name, budget, cached->text, cached->segments);
-}
-
-static char *
-compose_text (TextId id)
-{
-  return g_strdup (text (id));
 }
 
 static void
 reply_text (Step *st, TextId id)
 {
-  reply_add_fixed (st, id, texts[id].budget, compose_text);
+  reply_add_fixed (st, id, texts[id].budget);
 }
 
 static void
 reply_invalid (Step *st, guint max)
 {
-  g_autofree char *body = textf (T_INVALID, max);
+  g_autofree char *body = textf (st, T_INVALID, max);
   reply_add (st, texts[T_INVALID].name, texts[T_INVALID].budget, body);
 }
 
+/* Replies from now on are in the session's language, else the guessed
+ * one, else English.  Sets the step's language only: gettext's stays. */
 static void
 step_use_lang (Step *st)
 {
-  const char *code = st->session->lang ? st->session->lang
-                     : st->session->guess ? st->session->guess : "en";
-  if (g_strcmp0 (lang_current (), code) != 0)
-    lang_use (code);
+  const ConvoSession *s = st->session;
+  const char *code = s == NULL ? "en" : s->lang ? s->lang
+                     : s->guess ? s->guess : "en";
+  const LangInfo *langs = lang_all (NULL);
+  const LangInfo *info = lang_lookup (code);
+
+  /* Stored sessions hold only languages of the table; a report in
+   * another (convo_submit_failed) gets English rather than whatever
+   * language the process happens to be in. */
+  if (info == NULL)
+    info = lang_lookup ("en");
+  st->info = info;
+  st->lang = (guint) (info - langs);
 }
 
 static char *
@@ -573,7 +583,7 @@ web_link (Step *st)
 
   while (len > 0 && base[len - 1] == '/')
     base[--len] = '\0';
-  url = g_strdup_printf ("%s/%s/report", base, lang_current ());
+  url = g_strdup_printf ("%s/%s/report", base, st->info->code);
   return isolate (st, url);
 }
 
@@ -660,21 +670,27 @@ engine_add_words (ConvoEngine *engine, const char *words, Keyword kw,
     }
 }
 
+/* The only place the engine reads gettext: every language's reply texts
+ * and keyword words, once, on the thread that owns lang_use().  The
+ * built-in keyword words go first: the first language to claim a word
+ * keeps it. */
 static void
-engine_load_keywords (ConvoEngine *engine)
+engine_load_catalogs (ConvoEngine *engine)
 {
-  guint n_langs = 0;
-  const LangInfo *langs = lang_all (&n_langs);
+  const LangInfo *langs = lang_all (NULL);
   const char *previous = lang_current ();
 
   for (gsize l = 0; l < G_N_ELEMENTS (keyword_langs); l++)
     for (gsize k = 0; k < G_N_ELEMENTS (keywords); k++)
       engine_add_words (engine, keywords[k].words[l], keywords[k].keyword,
                         keyword_langs[l]);
-  /* Words translators added in the catalogs. */
-  for (guint l = 0; l < n_langs; l++)
+  engine->msgstr = g_new0 (char *, engine->n_langs * N_TEXTS);
+  for (guint l = 0; l < engine->n_langs; l++)
     {
       lang_use (langs[l].code);
+      for (guint id = 0; id < N_TEXTS; id++)
+        engine->msgstr[l * N_TEXTS + id] = g_strdup (_(texts[id].msgid));
+      /* Words translators added in the catalogs. */
       for (gsize k = 0; k < G_N_ELEMENTS (keywords); k++)
         engine_add_words (engine, _(keywords[k].msgid), keywords[k].keyword,
                           langs[l].code);
@@ -807,21 +823,46 @@ convo_guess_language (const char *text)
 
 /* The language menu: each language in its own script. */
 static char *
-compose_lang_prompt (TextId id)
+compose_lang_prompt (const ConvoEngine *engine, guint lang, TextId id)
 {
   guint n = 0;
   const LangInfo *langs = lang_all (&n);
-  GString *body = g_string_new (text (id));
+  GString *body = g_string_new (engine_text (engine, lang, id));
 
   for (guint i = 0; i < n; i++)
     g_string_append_printf (body, "\n%u %s", i + 1, langs[i].native_name);
   return g_string_free (body, FALSE);
 }
 
+static char *
+compose_text (const ConvoEngine *engine, guint lang, TextId id)
+{
+  return g_strdup (engine_text (engine, lang, id));
+}
+
+/* Every fixed reply of every language, composed, normalised and counted
+ * before any step, so that steps on several threads only read them. */
+static void
+engine_compose_fixed (ConvoEngine *engine)
+{
+  engine->fixed_replies = g_new0 (CachedReply, engine->n_langs * N_TEXTS);
+  for (guint l = 0; l < engine->n_langs; l++)
+    for (guint id = 0; id < N_TEXTS; id++)
+      {
+        CachedReply *cached = &engine->fixed_replies[l * N_TEXTS + id];
+        g_autofree char *body = id == T_LANG_PROMPT
+                                ? compose_lang_prompt (engine, l, id)
+                                : compose_text (engine, l, id);
+
+        cached->text = sms_normalize (body);
+        cached->segments = sms_segments (cached->text);
+      }
+}
+
 static void
 ask_lang (Step *st)
 {
-  reply_add_fixed (st, T_LANG_PROMPT, BUDGET_LANG_PROMPT, compose_lang_prompt);
+  reply_add_fixed (st, T_LANG_PROMPT, BUDGET_LANG_PROMPT);
 }
 
 static void
@@ -833,11 +874,11 @@ ask_menu (Step *st)
 static void
 ask_category (Step *st)
 {
-  GString *body = g_string_new (text (T_CATEGORY_ASK));
+  GString *body = g_string_new (text (st, T_CATEGORY_ASK));
 
   for (gsize i = 0; i < G_N_ELEMENTS (categories); i++)
     g_string_append_printf (body, "\n%u %s", (guint) i + 1,
-                            text (categories[i].label));
+                            text (st, categories[i].label));
   reply_add (st, texts[T_CATEGORY_ASK].name, BUDGET_CATEGORY, body->str);
   g_string_free (body, TRUE);
 }
@@ -868,13 +909,13 @@ ask_partner (Step *st)
   if (partners->len == 0)
     {
       g_autofree char *number = isolate (st, helpline_for (st));
-      g_autofree char *msg = textf (T_NO_PARTNER, number);
+      g_autofree char *msg = textf (st, T_NO_PARTNER, number);
       reply_add (st, texts[T_NO_PARTNER].name, texts[T_NO_PARTNER].budget, msg);
       /* Nobody to choose: the menu is where the person can go on. */
       st->session->state = S_MENU;
       return;
     }
-  body = g_string_new (text (T_PARTNER_ASK));
+  body = g_string_new (text (st, T_PARTNER_ASK));
   for (guint i = 0; i < partners->len; i++)
     {
       const Partner *p = g_ptr_array_index (partners, i);
@@ -883,11 +924,11 @@ ask_partner (Step *st)
       g_autofree char *cut = g_utf8_substring (p->name, 0,
                                                MIN (g_utf8_strlen (p->name, -1), 40));
       g_autofree char *name = isolate (st, cut);
-      g_autofree char *line = textf (T_PARTNER_LINE, i + 1, name, text (rule));
+      g_autofree char *line = textf (st, T_PARTNER_LINE, i + 1, name, text (st, rule));
       g_string_append_c (body, '\n');
       g_string_append (body, line);
       if (!partner_speaks (p, st->session->lang))
-        g_string_append (body, text (T_INTERPRETER));
+        g_string_append (body, text (st, T_INTERPRETER));
     }
   reply_add (st, texts[T_PARTNER_ASK].name, BUDGET_PARTNERS, body->str);
   g_string_free (body, TRUE);
@@ -902,11 +943,11 @@ static void ask_message (Step *st) { reply_text (st, T_MESSAGE_ASK); }
 static void ask_more (Step *st) { reply_text (st, T_MORE_ASK); }
 
 static const char *
-category_label (const char *id)
+category_label (const Step *st, const char *id)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (categories); i++)
     if (g_strcmp0 (categories[i].id, id) == 0)
-      return text (categories[i].label);
+      return text (st, categories[i].label);
   return id;
 }
 
@@ -920,25 +961,25 @@ contact_summary (Step *st)
       || g_strcmp0 (s->contact, "sms") == 0)
     {
       g_autofree char *number = isolate (st, st->from ? st->from : "");
-      g_autofree char *how = textf (g_strcmp0 (s->contact, "phone") == 0
+      g_autofree char *how = textf (st, g_strcmp0 (s->contact, "phone") == 0
                                     ? T_CONTACT_CALL : T_CONTACT_TEXT, number);
       g_string_append (out, how);
       if (s->times)
         {
-          g_autofree char *when = textf (T_CONTACT_TIMES, s->times);
+          g_autofree char *when = textf (st, T_CONTACT_TIMES, s->times);
           g_string_append (out, when);
         }
       if (s->voicemail == 1)
-        g_string_append (out, text (T_CONTACT_VOICEMAIL));
+        g_string_append (out, text (st, T_CONTACT_VOICEMAIL));
     }
   else if (g_strcmp0 (s->contact, "trusted-person") == 0)
     {
-      g_autofree char *how = textf (T_CONTACT_TRUSTED,
+      g_autofree char *how = textf (st, T_CONTACT_TRUSTED,
                                     s->trusted ? s->trusted : "");
       g_string_append (out, how);
     }
   else
-    g_string_append (out, text (T_CONTACT_NONE));
+    g_string_append (out, text (st, T_CONTACT_NONE));
   return g_string_free (out, FALSE);
 }
 
@@ -951,14 +992,14 @@ ask_check (Step *st)
   const LangInfo *lang = lang_lookup (s->lang);
   g_autofree char *name = isolate (st, partner ? partner->name : s->partner);
   g_autofree char *contact = contact_summary (st);
-  g_autofree char *head = textf (T_CHECK_HEAD, name);
-  g_autofree char *about = textf (T_CHECK_ABOUT, category_label (s->category));
+  g_autofree char *head = textf (st, T_CHECK_HEAD, name);
+  g_autofree char *about = textf (st, T_CHECK_ABOUT, category_label (st, s->category));
   g_autofree char *message = NULL;
-  g_autofree char *how = textf (T_CHECK_CONTACT, contact);
-  g_autofree char *police = textf (T_CHECK_POLICE, text (s->police == 1
+  g_autofree char *how = textf (st, T_CHECK_CONTACT, contact);
+  g_autofree char *police = textf (st, T_CHECK_POLICE, text (st, s->police == 1
                                                          ? T_POLICE_YES
                                                          : T_POLICE_NO));
-  g_autofree char *language = textf (T_CHECK_LANGUAGE,
+  g_autofree char *language = textf (st, T_CHECK_LANGUAGE,
                                      lang ? lang->native_name : s->lang);
   g_autofree char *body = NULL;
 
@@ -970,12 +1011,12 @@ ask_check (Step *st)
       g_autofree char *echo = g_strconcat (start, len > CONVO_ECHO_CHARS
                                            ? "..." : "", NULL);
       g_strdelimit (echo, "\n", ' ');
-      message = textf (T_CHECK_MESSAGE, echo, (guint) len);
+      message = textf (st, T_CHECK_MESSAGE, echo, (guint) len);
     }
   else
-    message = g_strdup (text (T_CHECK_NO_MESSAGE));
+    message = g_strdup (text (st, T_CHECK_NO_MESSAGE));
   body = g_strjoin ("\n", head, about, message, how, police, language,
-                    text (T_CHECK_FOOT), NULL);
+                    text (st, T_CHECK_FOOT), NULL);
   /* The person's own words (who they trust, when it is safe) can make
    * this long: reply_add splits rather than cuts. */
   reply_add (st, texts[T_CHECK_HEAD].name, BUDGET_CHECK, body);
@@ -1059,7 +1100,7 @@ choose_menu (Step *st, guint n)
       {
         g_autofree char *a = isolate (st, st->engine->helpline_domestic);
         g_autofree char *b = isolate (st, st->engine->helpline_slavery);
-        g_autofree char *body = textf (T_SUPPORT, a, b);
+        g_autofree char *body = textf (st, T_SUPPORT, a, b);
         reply_add (st, texts[T_SUPPORT].name, texts[T_SUPPORT].budget, body);
         return S_MENU | STAY;
       }
@@ -1123,7 +1164,7 @@ short_answer (Step *st, const char *answer)
     {
       g_autofree char *link = web_link (st);
       /* Four bytes per character at most: a limit true in every script. */
-      g_autofree char *body = textf (T_TOO_LONG,
+      g_autofree char *body = textf (st, T_TOO_LONG,
                                      (guint) (REPORT_SHORT_FIELD_MAX / 4), link);
       reply_add (st, texts[T_TOO_LONG].name, texts[T_TOO_LONG].budget, body);
       return NULL;
@@ -1148,7 +1189,7 @@ write_times (Step *st, const char *answer)
 static State
 zero_times (Step *st)
 {
-  return write_times (st, text (T_ANY_TIME));
+  return write_times (st, text (st, T_ANY_TIME));
 }
 
 static State
@@ -1201,7 +1242,7 @@ write_more (Step *st, const char *answer)
   if (strlen (joined) > REPORT_MESSAGE_MAX)
     {
       g_autofree char *link = web_link (st);
-      g_autofree char *body = textf (T_TOO_LONG,
+      g_autofree char *body = textf (st, T_TOO_LONG,
                                      (guint) (REPORT_MESSAGE_MAX / 4), link);
       reply_add (st, texts[T_TOO_LONG].name, texts[T_TOO_LONG].budget, body);
       return S_CHECK | STAY;
@@ -1272,7 +1313,7 @@ choose_check (Step *st, guint n)
     g_autofree char *name = isolate (st, partner->name);
     g_autofree char *ref = isolate (st, report->ref);
     g_autofree char *link = web_link (st);
-    g_autofree char *body = textf (T_SENT, name, ref, link);
+    g_autofree char *body = textf (st, T_SENT, name, ref, link);
     reply_add (st, texts[T_SENT].name, texts[T_SENT].budget, body);
   }
   st->result->effects |= CONVO_EFFECT_SUBMIT;
@@ -1523,7 +1564,7 @@ too_long:
     }
   {
     g_autofree char *link = web_link (st);
-    g_autofree char *body = textf (T_TOO_LONG, (guint) CONVO_TEXT_MAX, link);
+    g_autofree char *body = textf (st, T_TOO_LONG, (guint) CONVO_TEXT_MAX, link);
     reply_add (st, texts[T_TOO_LONG].name, texts[T_TOO_LONG].budget, body);
   }
 }
@@ -1558,8 +1599,7 @@ ConvoResult *
 convo_step (ConvoEngine *engine, ConvoSession *session, const char *from,
             const char *text_in, gint64 now)
 {
-  Step st = { engine, session, from, now, result_new () };
-  const char *previous = lang_current ();
+  Step st = { engine, session, from, now, result_new (), 0, NULL };
   g_autofree char *valid = NULL;
 
   g_return_val_if_fail (engine != NULL && session != NULL, st.result);
@@ -1570,7 +1610,6 @@ convo_step (ConvoEngine *engine, ConvoSession *session, const char *from,
   step_use_lang (&st);
   step_input (&st, valid);
   session->last_activity = now;
-  lang_use (previous);
   return st.result;
 }
 
@@ -1578,8 +1617,7 @@ ConvoResult *
 convo_submit_failed (ConvoEngine *engine, ConvoSession *session,
                      const ConvoResult *sent, gint64 now)
 {
-  Step st = { engine, session, NULL, now, result_new () };
-  const char *previous = lang_current ();
+  Step st = { engine, session, NULL, now, result_new (), 0, NULL };
   const Report *r;
 
   g_return_val_if_fail (engine && session && sent && sent->report, st.result);
@@ -1598,7 +1636,6 @@ convo_submit_failed (ConvoEngine *engine, ConvoSession *session,
   session->last_activity = now;
   step_use_lang (&st);
   reply_text (&st, T_NOT_SENT);
-  lang_use (previous);
   return st.result;
 }
 
@@ -1607,14 +1644,12 @@ convo_notice (ConvoEngine *engine, const ConvoSession *session,
               ConvoNotice notice, const char *ref)
 {
   ConvoSession *s = (ConvoSession *) session;
-  Step st = { engine, s, NULL, 0, result_new () };
-  const char *previous = lang_current ();
+  Step st = { engine, s, NULL, 0, result_new (), 0, NULL };
 
   g_return_val_if_fail (engine != NULL, st.result);
   if (session != NULL && session->stopped)
     return st.result;
-  lang_use (session && session->lang ? session->lang
-            : session && session->guess ? session->guess : "en");
+  step_use_lang (&st);
   switch (notice)
     {
     case CONVO_NOTICE_RATE_LIMITED:
@@ -1627,13 +1662,12 @@ convo_notice (ConvoEngine *engine, const ConvoSession *session,
     default:
       {
         g_autofree char *code = isolate (&st, ref ? ref : "");
-        g_autofree char *body = textf (T_DELIVERED, code);
+        g_autofree char *body = textf (&st, T_DELIVERED, code);
         reply_add (&st, texts[T_DELIVERED].name, texts[T_DELIVERED].budget,
                    body);
       }
       break;
     }
-  lang_use (previous);
   return st.result;
 }
 
@@ -1644,7 +1678,6 @@ ConvoEngine *
 convo_engine_new (const ConvoConfig *config)
 {
   ConvoEngine *engine;
-  guint n_langs = 0;
 
   g_return_val_if_fail (config != NULL && config->partners != NULL, NULL);
   engine = g_new0 (ConvoEngine, 1);
@@ -1664,17 +1697,15 @@ convo_engine_new (const ConvoConfig *config)
   engine->keywords = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   engine->keyword_lang = g_hash_table_new_full (g_str_hash, g_str_equal,
                                                 g_free, g_free);
-  lang_all (&n_langs);
-  engine->fixed_replies = g_new0 (CachedReply, n_langs * N_TEXTS);
-  engine_load_keywords (engine);
+  lang_all (&engine->n_langs);
+  engine_load_catalogs (engine);
+  engine_compose_fixed (engine);
   return engine;
 }
 
 void
 convo_engine_free (ConvoEngine *engine)
 {
-  guint n_langs = 0;
-
   if (engine == NULL)
     return;
   g_free (engine->public_url);
@@ -1684,9 +1715,12 @@ convo_engine_free (ConvoEngine *engine)
   g_free (engine->helpline_slavery);
   g_hash_table_unref (engine->keywords);
   g_hash_table_unref (engine->keyword_lang);
-  lang_all (&n_langs);
-  for (guint i = 0; i < n_langs * N_TEXTS; i++)
-    g_free (engine->fixed_replies[i].text);
+  for (guint i = 0; i < engine->n_langs * N_TEXTS; i++)
+    {
+      g_free (engine->msgstr[i]);
+      g_free (engine->fixed_replies[i].text);
+    }
+  g_free (engine->msgstr);
   g_free (engine->fixed_replies);
   g_free (engine);
 }

@@ -1005,6 +1005,178 @@ test_notices (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stopped->replies->len, ==, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Threads: the gateway steps in a worker thread while the main thread
+ * switches gettext's language for web pages. */
+
+/* glibc's catalog generation counter: lang_use() bumps it on every
+ * switch, so an unchanged value means gettext's language never moved. */
+extern int _nl_msg_cat_cntr;
+
+/* A conversation through most states, in ROW's language, on a session of
+ * its own: every reply (name and text) and every notice, in order.  The
+ * random reference code is masked so that runs compare equal.  No
+ * assertion here: it runs in a worker thread too. */
+static char *
+transcript (ConvoEngine *engine, const LangRow *row)
+{
+  g_autofree char *choice = g_strdup_printf ("%u", row->choice);
+  g_autofree char *huge = g_strnfill (CONVO_TEXT_MAX + 1, 'a');
+  g_autofree char *too_long_times = g_strnfill (REPORT_SHORT_FIELD_MAX + 1, 'b');
+  /* "@failed": convo_submit_failed on the last step's report. */
+  const char *const script[] = {
+    row->back, row->hello, choice, "1", "3", "4", huge, "2", "9", "1", "1",
+    "2", too_long_times, "weekdays 10-12", "1", "1", "It happened at home",
+    "2", "and more", "1", "@failed", "1", row->help, row->menu, "2", "7",
+    row->back, "5", "1", "3", "0", "1", "0", "1", row->stop, "hello",
+    row->start, row->del,
+  };
+  g_autoptr(ConvoSession) session = convo_session_new ();
+  g_autoptr(ConvoResult) last = NULL;
+  GString *out = g_string_new (NULL);
+  gint64 now = 1800000000;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (script); i++)
+    {
+      g_autoptr(ConvoResult) r = NULL;
+      ConvoResult *notices[3];
+
+      now += 10;
+      if (g_str_equal (script[i], "@failed"))
+        r = last && last->report
+            ? convo_submit_failed (engine, session, last, now) : NULL;
+      else
+        r = convo_step (engine, session, FROM, script[i], now);
+      notices[0] = convo_notice (engine, session, CONVO_NOTICE_RATE_LIMITED, NULL);
+      notices[1] = convo_notice (engine, session, CONVO_NOTICE_BUSY, NULL);
+      notices[2] = convo_notice (engine, session, CONVO_NOTICE_DELIVERED, "K7QM-4XPA");
+      g_string_append_printf (out, "> %.20s: %s\n", script[i],
+                              r ? convo_session_state (session) : "(none)");
+      for (guint n = 0; n < 4; n++)
+        {
+          const ConvoResult *res = n == 0 ? r : notices[n - 1];
+
+          for (guint k = 0; res && k < res->replies->len; k++)
+            {
+              const ConvoReply *reply = g_ptr_array_index (res->replies, k);
+              g_autoptr(GString) t = g_string_new (reply->text);
+
+              if (res->report != NULL)
+                g_string_replace (t, res->report->ref, "REF", 0);
+              g_string_append_printf (out, "%s/%u: %s\n", reply->name,
+                                      reply->budget, t->str);
+            }
+        }
+      for (guint n = 0; n < 3; n++)
+        convo_result_free (notices[n]);
+      if (r != NULL)
+        {
+          g_clear_pointer (&last, convo_result_free);
+          last = g_steal_pointer (&r);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Whatever gettext's language, a step answers in the session's, and
+ * never switches gettext's, not even for a moment. */
+static void
+test_thread_global_language (Fixture *f, gconstpointer data)
+{
+  const LangRow *rows[] = { &langs[0], &langs[2] };   /* en, ur */
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autofree char *want = NULL;
+      g_autofree char *got = NULL;
+      int generation;
+
+      lang_use ("en");
+      want = transcript (f->engine, rows[i]);
+      /* The walk reached the end of a report, in its language. */
+      g_assert_nonnull (strstr (want, "\nsent/"));
+      g_assert_nonnull (strstr (want, "\nnot-sent/"));
+      g_assert_nonnull (strstr (want, "\ntoo-long/"));
+      lang_use ("ar");
+      generation = _nl_msg_cat_cntr;
+      got = transcript (f->engine, rows[i]);
+      g_assert_cmpstr (lang_current (), ==, "ar");
+      g_assert_cmpint (_nl_msg_cat_cntr, ==, generation);
+      g_assert_cmpstr (got, ==, want);
+    }
+  lang_use ("en");
+}
+
+typedef struct
+{
+  ConvoEngine *engine;
+  char        *want[G_N_ELEMENTS (langs)];
+  guint        rounds;
+  gint         mismatches;
+  gint         done;
+} Stepper;
+
+static gpointer
+stepper_run (gpointer data)
+{
+  Stepper *sp = data;
+
+  for (guint round = 0; round < sp->rounds; round++)
+    for (gsize l = 0; l < G_N_ELEMENTS (langs); l++)
+      {
+        g_autofree char *got = transcript (sp->engine, &langs[l]);
+
+        if (g_strcmp0 (got, sp->want[l]) != 0)
+          g_atomic_int_inc (&sp->mismatches);
+      }
+  g_atomic_int_set (&sp->done, 1);
+  return NULL;
+}
+
+/* Steps in a worker thread while the main thread switches gettext's
+ * language for every one of the six, renders with it, and sends notices
+ * through the same engine: every reply equals the single-threaded one. */
+static void
+test_thread_concurrent (Fixture *f, gconstpointer data)
+{
+  Stepper sp = { f->engine, { NULL }, 4, 0, 0 };
+  g_autoptr(ConvoSession) session = convo_session_new ();
+  g_autoptr(ConvoResult) busy_en = convo_notice (f->engine, NULL,
+                                                 CONVO_NOTICE_BUSY, NULL);
+  g_autofree char *prompt_ur = translated ("ur", msgid_of ("lang-prompt"));
+  GThread *thread;
+  guint switches = 0, bad_notices = 0, bad_gettext = 0;
+
+  for (gsize l = 0; l < G_N_ELEMENTS (langs); l++)
+    sp.want[l] = transcript (f->engine, &langs[l]);
+  thread = g_thread_new ("stepper", stepper_run, &sp);
+  while (!g_atomic_int_get (&sp.done))
+    for (gsize l = 0; l < G_N_ELEMENTS (langs); l++)
+      {
+        g_autoptr(ConvoResult) busy = NULL;
+        g_autofree char *page = NULL;
+
+        lang_use (langs[l].code);
+        switches++;
+        /* What a web page does meanwhile: render in its language. */
+        page = sms_normalize (_(msgid_of ("lang-prompt")));
+        if (l == 2 && g_strcmp0 (page, prompt_ur) != 0)
+          bad_gettext++;
+        busy = convo_notice (f->engine, NULL, CONVO_NOTICE_BUSY, NULL);
+        if (g_strcmp0 (reply_text (busy, 0), reply_text (busy_en, 0)) != 0)
+          bad_notices++;
+      }
+  g_thread_join (thread);
+  lang_use ("en");
+  g_test_message ("%u language switches during the steps", switches);
+  g_assert_cmpint (sp.mismatches, ==, 0);
+  g_assert_cmpuint (bad_notices, ==, 0);
+  g_assert_cmpuint (bad_gettext, ==, 0);
+  g_assert_cmpuint (switches, >, 0);
+  for (gsize l = 0; l < G_N_ELEMENTS (langs); l++)
+    g_free (sp.want[l]);
+}
+
 /* Every fixed text, in every language, within its budget on its own. */
 static void
 test_text_budgets (void)
@@ -1065,6 +1237,8 @@ main (int argc, char **argv)
   ADD ("/convo/serialise/v2-corrupt", test_serialise_v2_corrupt);
   ADD ("/convo/serialise/v1", test_serialise_v1);
   ADD ("/convo/notices", test_notices);
+  ADD ("/convo/thread/global-language", test_thread_global_language);
+  ADD ("/convo/thread/concurrent", test_thread_concurrent);
   g_test_add_func ("/convo/text-budgets", test_text_budgets);
   return g_test_run ();
 }
