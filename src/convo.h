@@ -82,8 +82,11 @@ typedef struct
   Report     *report;   /* with CONVO_EFFECT_SUBMIT: owned by the result */
 } ConvoResult;
 
-/* Copies CONFIG's strings.  Reads the keyword words of every language's
- * catalog (lang_use) once, so call after lang_init(). */
+/* Copies CONFIG's strings.  Reads every reply text and keyword word of
+ * every language's catalog (lang_use) once, here, so call after
+ * lang_init(): an engine made earlier stays English.  After this, steps
+ * never touch gettext's language, so convo_step, convo_submit_failed and
+ * convo_notice may run in any thread (one session per caller). */
 ConvoEngine  *convo_engine_new        (const ConvoConfig *config);
 void          convo_engine_free       (ConvoEngine       *engine);
 
