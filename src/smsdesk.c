@@ -15,10 +15,19 @@
  * - a batch of steps is answered only after a sync of the SMS store's
  *   WAL that began after the batch's commit (smsstore_sync, in the
  *   syncer thread, which touches nothing but that file); meanwhile the
- *   main loop goes on with the next batch, which may read what the
+ *   stepper goes on with the next batch, which may read what the
  *   unsynced one wrote: a crash loses the later with the earlier, and
  *   nobody of either has been answered.  A report is submitted to intake
- *   only once its step is durable.
+ *   only once its step is durable, and the next batch waits until it is
+ *   settled (so a sender's next message sees it settled).
+ * Threads: the main loop parses requests, queues jobs and answers them;
+ * the stepper thread steps and commits each batch (SQLite, sealing, the
+ * conversation: most of a message's CPU, which the main loop then spends
+ * on the next requests); the syncer syncs.  The SMS store is the
+ * stepper's while it holds STORE_LOCK; the main loop takes that lock for
+ * what it does to the store itself (settling reports, housekeeping).  The
+ * intake and queue store are the main loop's alone: the stepper leaves
+ * every report, even a replayed one, for the main loop to submit.
  * Failure: store errors pass up (503: the provider retries); a stored
  * blob that does not decrypt (key changed) is dropped with a warning and
  * the person starts again, rather than the gateway refusing them. */
@@ -83,12 +92,15 @@ typedef struct
   char            *sender;
   ConvoSession    *session;
   ConvoResult     *result;
+  /* A retry of a message whose report a crash left pending: submitted
+   * again (same report id) after the batch commit. */
+  SmsSeen         *replayed;
 } SmsJob;
 
 static void sms_job_free  (SmsJob *job);
-static void smsdesk_flush (struct _SmsDesk *desk, gboolean wait);
-static void smsdesk_syncer_start (struct _SmsDesk *desk);
-static void smsdesk_syncer_stop  (struct _SmsDesk *desk);
+static void smsdesk_drain (struct _SmsDesk *desk);
+static void smsdesk_threads_start (struct _SmsDesk *desk);
+static void smsdesk_threads_stop  (struct _SmsDesk *desk);
 
 struct _SmsDesk
 {
@@ -109,14 +121,25 @@ struct _SmsDesk
   gint64         idle_timeout;
   gint64         dedup_window;
   SmsSendConfig  send;
+  char         **limited;      /* the "slow down" text, per language */
   GHashTable    *sending;      /* envelope ids with a send in flight */
-  GPtrArray     *jobs;         /* SmsJob*, waiting for the next flush */
   GCancellable  *gone;         /* cancelled when the desk is freed */
-  guint          flush_source;
-  /* Durability: a committed batch waits in UNSYNCED (main thread only)
-   * until the syncer thread has synced the WAL after its commit and
-   * posted the result in SYNC_RESULTS; SYNCED_SOURCE then answers it. */
-  GQueue        *unsynced;     /* SmsBatch*, oldest first */
+  GMutex         store_lock;   /* held by whoever uses SMS (the store) */
+  /* The stepper's queue: jobs wait in JOBS until the stepper takes them
+   * all as one batch.  All under STEP_LOCK. */
+  GMutex         step_lock;
+  GCond          step_wake;    /* for the stepper: jobs, or stop */
+  GCond          step_idle;    /* for smsdesk_drain: the stepper waits */
+  GPtrArray     *jobs;         /* SmsJob*, waiting for the next batch */
+  gboolean       stepping;     /* the stepper has a batch in hand */
+  gboolean       step_waiting; /* the stepper sleeps on STEP_WAKE */
+  guint          settling;     /* batches with reports not yet answered */
+  gboolean       step_stop;
+  GThread       *stepper;
+  /* Durability: a committed batch waits in UNSYNCED until the syncer
+   * thread has synced the WAL after its commit and posted the result in
+   * SYNC_RESULTS; SYNCED_SOURCE then answers it in the main loop. */
+  GQueue        *unsynced;     /* SmsBatch*, oldest first (under lock) */
   guint64        committed;    /* batches committed so far (under lock) */
   guint64        sync_target;  /* the syncer's progress (under lock) */
   GArray        *sync_results; /* SmsSyncResult, oldest first (under lock) */
@@ -129,8 +152,10 @@ struct _SmsDesk
 
 typedef struct
 {
-  guint64  seq;
+  guint64    seq;
   GPtrArray *jobs;             /* SmsJob* */
+  GError    *error;            /* nothing of it was stored */
+  gboolean   reports;          /* some job left a report to submit */
 } SmsBatch;
 
 typedef struct
@@ -308,6 +333,29 @@ smsdesk_open_replies (const SmsDesk *desk, GBytes *sealed)
   return value ? g_variant_dup_strv (value, NULL) : NULL;
 }
 
+/* The "slow down" text in every language of lang_all(), in its order:
+ * translated once here, because the stepper must not switch gettext's
+ * language (the main loop's, for the web pages it is serving). */
+static char **
+smsdesk_limited_texts (void)
+{
+  guint n = 0;
+  const LangInfo *langs = lang_all (&n);
+  const char *previous = lang_current ();
+  char **texts = g_new0 (char *, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      lang_use (langs[i].code);
+      /* TRANSLATORS: SMS reply when someone sends too many messages too
+       * quickly.  Budget: one SMS (70 characters in Urdu, Arabic, Punjabi).
+       * Keep it discreet: no word about crime or reporting. */
+      texts[i] = g_strdup (_("Too many messages. Please wait a while, then try again."));
+    }
+  lang_use (previous);
+  return texts;
+}
+
 /* --- configuration ------------------------------------------------------ */
 
 static gboolean
@@ -417,6 +465,10 @@ smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners
   desk = g_new0 (SmsDesk, 1);
   desk->store = store;
   desk->intake = intake;
+  g_mutex_init (&desk->store_lock);
+  g_mutex_init (&desk->step_lock);
+  g_cond_init (&desk->step_wake);
+  g_cond_init (&desk->step_idle);
   g_mutex_init (&desk->sync_lock);
   g_cond_init (&desk->sync_wake);
   desk->unsynced = g_queue_new ();
@@ -432,7 +484,8 @@ smsdesk_new (Conf *conf, const char *state_dir, const PartnerDirectory *partners
   if (desk->sms == NULL)
     return NULL;
   desk->engine = convo_engine_new (&convo);
-  smsdesk_syncer_start (desk);
+  desk->limited = smsdesk_limited_texts ();
+  smsdesk_threads_start (desk);
   return g_steal_pointer (&desk);
 }
 
@@ -442,10 +495,11 @@ smsdesk_free (SmsDesk *desk)
   if (desk == NULL)
     return;
   /* Whoever is waiting gets an answer before the desk goes. */
-  if (desk->jobs != NULL && desk->sms != NULL)
-    smsdesk_flush (desk, TRUE);
+  if (desk->stepper != NULL)
+    smsdesk_drain (desk);
+  smsdesk_threads_stop (desk);
   g_clear_pointer (&desk->jobs, g_ptr_array_unref);
-  smsdesk_syncer_stop (desk);
+  g_strfreev (desk->limited);
   if (desk->gone != NULL)
     g_cancellable_cancel (desk->gone);
   g_clear_object (&desk->gone);
@@ -558,27 +612,25 @@ smsdesk_seal_session (SmsDesk *desk, const ConvoSession *session)
   return smsdesk_seal (desk, plain);
 }
 
-/* The translated "slow down" text, in the sender's language if known. */
+/* The "slow down" reply, in the sender's language if known. */
 static char **
 smsdesk_limited_reply (SmsDesk *desk, const char *sender)
 {
   g_autoptr(ConvoSession) session = NULL;
-  const char *language = NULL;
-  const char *previous;
+  const LangInfo *info = NULL;
+  guint n = 0;
+  const LangInfo *langs = lang_all (&n);
   char **replies;
 
   session = smsdesk_load_session (desk, sender, NULL);
-  if (session != NULL)
-    language = convo_session_language (session);
   if (session != NULL && convo_session_stopped (session))
     return g_new0 (char *, 1);
-  previous = lang_use (language ? language : "en");
+  if (session != NULL && convo_session_language (session) != NULL)
+    info = lang_lookup (convo_session_language (session));
   replies = g_new0 (char *, 2);
-  /* TRANSLATORS: SMS reply when someone sends too many messages too
-   * quickly.  Budget: one SMS (70 characters in Urdu, Arabic, Punjabi).
-   * Keep it discreet: no word about crime or reporting. */
-  replies[0] = g_strdup (_("Too many messages. Please wait a while, then try again."));
-  lang_use (previous);
+  if (info == NULL)
+    info = lang_lookup ("en");
+  replies[0] = g_strdup (desk->limited[info - langs]);
   return replies;
 }
 
@@ -596,6 +648,7 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
   g_autoptr(GBytes) sealed_session = NULL;
   g_autoptr(SmsOutbox) outbox = NULL;
   const Report *report = result->report;
+  gboolean settled;
 
   if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
                       &envelope_id, &local))
@@ -612,8 +665,11 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
       answer->replies = smsdesk_reply_texts (failed);
       reply = smsdesk_seal_replies (desk, answer->replies);
       sealed_session = smsdesk_seal_session (desk, session);
-      return smsstore_settle (desk->sms, incoming->provider, incoming->msg_id,
-                              reply, sender, sealed_session, NULL, now, error);
+      g_mutex_lock (&desk->store_lock);
+      settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id,
+                                 reply, sender, sealed_session, NULL, now, error);
+      g_mutex_unlock (&desk->store_lock);
+      return settled;
     }
   answer->envelope_id = g_strdup (envelope_id);
   if (desk->send.provider != NULL && report->contact.sms_ok
@@ -629,52 +685,68 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
                                                           report->ref));
     }
   reply = smsdesk_seal_replies (desk, answer->replies);
-  if (!smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
-                        sender, NULL, outbox, now, error))
-    return FALSE;
+  g_mutex_lock (&desk->store_lock);
+  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                             sender, NULL, outbox, now, error);
   /* The report is sealed: what they typed leaves the SMS store (the check
    * message's copy of it, kept to answer retries). */
-  if (!smsstore_wipe_replies (desk->sms, sender, incoming->provider,
-                              incoming->msg_id, &local))
+  if (settled && !smsstore_wipe_replies (desk->sms, sender, incoming->provider,
+                                         incoming->msg_id, &local))
     g_warning ("SMS store: %s", local->message);
-  return TRUE;
+  g_mutex_unlock (&desk->store_lock);
+  return settled;
 }
 
-/* A message seen before: the same replies; a report left pending by a
- * crash is committed now (same report id: intake skips a duplicate). */
+/* A message seen before: the same replies.  A report a crash left
+ * pending stays in SEEN, for the main loop to submit once the batch is
+ * durable (smsdesk_replay_submit). */
 static SmsAnswer *
-smsdesk_replay (SmsDesk *desk, const SmsIncoming *incoming, SmsSeen *seen,
-                gint64 now, GError **error)
+smsdesk_replay (SmsDesk *desk, SmsJob *job, SmsSeen *seen)
 {
-  g_autoptr(SmsAnswer) answer = g_new0 (SmsAnswer, 1);
+  SmsAnswer *answer = g_new0 (SmsAnswer, 1);
 
   answer->duplicate = TRUE;
   answer->replies = smsdesk_open_replies (desk, seen->reply);
   if (answer->replies == NULL)
     answer->replies = g_new0 (char *, 1);
   if (seen->pending != NULL)
-    {
-      g_autoptr(GBytes) plain = smsdesk_open (desk, seen->pending);
-      g_autoptr(Report) report = NULL;
-      g_autofree char *envelope_id = NULL;
-      g_autoptr(GBytes) reply = NULL;
-      gsize length = 0;
-      const char *json = plain ? g_bytes_get_data (plain, &length) : NULL;
+    job->replayed = seen;
+  else
+    sms_seen_free (seen);
+  return answer;
+}
 
-      if (json != NULL)
-        report = report_from_json (json, (gssize) length, NULL);
-      if (report == NULL)
-        g_warning ("a pending SMS report did not decrypt: dropped");
-      else if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
-                               &envelope_id, error))
-        return NULL;
-      reply = smsdesk_seal_replies (desk, answer->replies);
-      if (!smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
-                            seen->sender, NULL, NULL, now, error))
-        return NULL;
-      answer->envelope_id = g_steal_pointer (&envelope_id);
-    }
-  return g_steal_pointer (&answer);
+/* Commits the report a crash left pending (same report id: intake skips
+ * a duplicate), then settles it. */
+static gboolean
+smsdesk_replay_submit (SmsDesk *desk, const SmsIncoming *incoming,
+                       const SmsSeen *seen, gint64 now, SmsAnswer *answer,
+                       GError **error)
+{
+  g_autoptr(GBytes) plain = smsdesk_open (desk, seen->pending);
+  g_autoptr(Report) report = NULL;
+  g_autofree char *envelope_id = NULL;
+  g_autoptr(GBytes) reply = NULL;
+  gsize length = 0;
+  const char *json = plain ? g_bytes_get_data (plain, &length) : NULL;
+  gboolean settled;
+
+  if (json != NULL)
+    report = report_from_json (json, (gssize) length, NULL);
+  if (report == NULL)
+    g_warning ("a pending SMS report did not decrypt: dropped");
+  else if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
+                           &envelope_id, error))
+    return FALSE;
+  reply = smsdesk_seal_replies (desk, answer->replies);
+  g_mutex_lock (&desk->store_lock);
+  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                             seen->sender, NULL, NULL, now, error);
+  g_mutex_unlock (&desk->store_lock);
+  if (!settled)
+    return FALSE;
+  answer->envelope_id = g_steal_pointer (&envelope_id);
+  return TRUE;
 }
 
 /* One message inside a batch.  A finished report is left in JOB (session,
@@ -708,7 +780,7 @@ smsdesk_step_one (SmsDesk *desk, SmsJob *job, GError **error)
     }
   if (incoming->msg_id != NULL)
     {
-      g_autoptr(SmsSeen) seen = NULL;
+      SmsSeen *seen = NULL;
       g_autoptr(GError) local = NULL;
 
       seen = smsstore_seen_get (desk->sms, incoming->provider, incoming->msg_id, &local);
@@ -718,7 +790,7 @@ smsdesk_step_one (SmsDesk *desk, SmsJob *job, GError **error)
           return NULL;
         }
       if (seen != NULL)
-        return smsdesk_replay (desk, incoming, seen, now, error);
+        return smsdesk_replay (desk, job, seen);
     }
 
   sender = smsdesk_sender_key (desk, incoming->from);
@@ -777,14 +849,15 @@ sms_job_free (SmsJob *job)
   g_free (job->sender);
   g_clear_pointer (&job->session, convo_session_free);
   g_clear_pointer (&job->result, convo_result_free);
+  g_clear_pointer (&job->replayed, sms_seen_free);
   g_clear_pointer (&job->answer, sms_answer_free);
   g_clear_error (&job->error);
   g_free (job);
 }
 
-/* Answers every job of JOBS: with ERROR (nothing of theirs is known to
- * be durable: "try again"), or, their steps being durable, after
- * committing the reports they finished (intake). */
+/* In the main loop: answers every job of JOBS: with ERROR (nothing of
+ * theirs is known to be durable: "try again"), or, their steps being
+ * durable, after committing the reports they finished (intake). */
 static void
 smsdesk_answer (SmsDesk *desk, GPtrArray *jobs, const GError *error)
 {
@@ -802,6 +875,10 @@ smsdesk_answer (SmsDesk *desk, GPtrArray *jobs, const GError *error)
                && !smsdesk_submit (desk, &job->incoming, job->sender, job->session,
                                    job->result, job->now, job->answer, &job->error))
         g_clear_pointer (&job->answer, sms_answer_free);
+      else if (job->replayed != NULL && job->answer != NULL
+               && !smsdesk_replay_submit (desk, &job->incoming, job->replayed,
+                                          job->now, job->answer, &job->error))
+        g_clear_pointer (&job->answer, sms_answer_free);
       job->callback (g_steal_pointer (&job->answer), job->error, job->user_data);
     }
 }
@@ -810,19 +887,37 @@ static void
 sms_batch_free (SmsBatch *batch)
 {
   g_ptr_array_unref (batch->jobs);
+  g_clear_error (&batch->error);
   g_free (batch);
 }
 
-/* Answers the committed batches up to UPTO, oldest first. */
+/* In the main loop: answers the committed batches up to UPTO, oldest
+ * first.  A batch with reports held the stepper back: once they are
+ * settled it may go on. */
 static void
 smsdesk_answer_upto (SmsDesk *desk, guint64 upto, const GError *error)
 {
   SmsBatch *batch;
 
-  while ((batch = g_queue_peek_head (desk->unsynced)) != NULL && batch->seq <= upto)
+  for (;;)
     {
-      g_queue_pop_head (desk->unsynced);
-      smsdesk_answer (desk, batch->jobs, error);
+      g_mutex_lock (&desk->sync_lock);
+      batch = g_queue_peek_head (desk->unsynced);
+      if (batch != NULL && batch->seq <= upto)
+        g_queue_pop_head (desk->unsynced);
+      else
+        batch = NULL;
+      g_mutex_unlock (&desk->sync_lock);
+      if (batch == NULL)
+        break;
+      smsdesk_answer (desk, batch->jobs, batch->error ? batch->error : error);
+      if (batch->reports)
+        {
+          g_mutex_lock (&desk->step_lock);
+          desk->settling--;
+          g_cond_signal (&desk->step_wake);
+          g_mutex_unlock (&desk->step_lock);
+        }
       sms_batch_free (batch);
     }
 }
@@ -859,8 +954,8 @@ static GSourceFuncs smsdesk_synced_funcs = { NULL, NULL, smsdesk_synced_dispatch
 
 /* The syncer: syncs the WAL whenever batches were committed since its
  * last sync, so one fdatasync covers every batch committed meanwhile
- * (they pile up while it waits on the disk), and the main loop goes on
- * parsing, stepping and committing the next ones instead of waiting. */
+ * (they pile up while it waits on the disk), and the stepper goes on
+ * stepping and committing the next ones instead of waiting. */
 static gpointer
 smsdesk_syncer (gpointer user_data)
 {
@@ -888,20 +983,129 @@ smsdesk_syncer (gpointer user_data)
   return NULL;
 }
 
+/* Steps JOBS in order in one SMS-store transaction (group commit) and
+ * hands the batch to the syncer: nobody is answered before that commit
+ * is durable.  The batch ends after a message that leaves a report to
+ * submit: the main loop settles it in the SMS store after the commit,
+ * and the sender's next message must be stepped after that (it would
+ * otherwise lose its session, or its reply, to the settling).  Returns
+ * the jobs not stepped, or NULL.  If nothing could be stored, the batch
+ * carries the error, and its jobs are told "try again" in turn. */
+static GPtrArray *
+smsdesk_step_batch (SmsDesk *desk, GPtrArray *jobs)
+{
+  SmsBatch *batch = g_new0 (SmsBatch, 1);
+  GPtrArray *rest = NULL;
+  guint stepped = 0;
+
+  g_mutex_lock (&desk->store_lock);
+  if (smsstore_batch_begin (desk->sms, &batch->error))
+    {
+      while (stepped < jobs->len && !batch->reports)
+        {
+          SmsJob *job = g_ptr_array_index (jobs, stepped++);
+
+          job->answer = smsdesk_step_one (desk, job, &job->error);
+          batch->reports = job->result != NULL || job->replayed != NULL;
+        }
+      smsstore_batch_commit_unsynced (desk->sms, &batch->error);
+    }
+  g_mutex_unlock (&desk->store_lock);
+  if (batch->error != NULL)
+    batch->reports = FALSE;
+  if (stepped > 0 && stepped < jobs->len)
+    {
+      rest = g_ptr_array_new_full (jobs->len - stepped, (GDestroyNotify) sms_job_free);
+      for (guint i = stepped; i < jobs->len; i++)
+        g_ptr_array_add (rest, g_ptr_array_index (jobs, i));
+      g_ptr_array_set_free_func (jobs, NULL);
+      g_ptr_array_set_size (jobs, stepped);
+      g_ptr_array_set_free_func (jobs, (GDestroyNotify) sms_job_free);
+    }
+  batch->jobs = jobs;
+
+  /* Settling before the stepper is idle again: it does not take the next
+   * batch before these reports are answered. */
+  if (batch->reports)
+    {
+      g_mutex_lock (&desk->step_lock);
+      desk->settling++;
+      g_mutex_unlock (&desk->step_lock);
+    }
+  g_mutex_lock (&desk->sync_lock);
+  batch->seq = ++desk->committed;
+  g_queue_push_tail (desk->unsynced, batch);
+  g_cond_signal (&desk->sync_wake);
+  g_mutex_unlock (&desk->sync_lock);
+  return rest;
+}
+
+/* The stepper: takes every job queued since its last batch, as the next
+ * batch, but never while a batch with reports is still to be answered
+ * (the main loop settles them in the SMS store, and a sender's next
+ * message must see that). */
+static gpointer
+smsdesk_stepper (gpointer user_data)
+{
+  SmsDesk *desk = user_data;
+
+  g_mutex_lock (&desk->step_lock);
+  for (;;)
+    {
+      GPtrArray *jobs, *rest;
+
+      while ((desk->jobs->len == 0 || desk->settling > 0) && !desk->step_stop)
+        {
+          desk->step_waiting = TRUE;
+          g_cond_broadcast (&desk->step_idle);
+          g_cond_wait (&desk->step_wake, &desk->step_lock);
+          desk->step_waiting = FALSE;
+        }
+      if (desk->step_stop)
+        break;
+      jobs = g_steal_pointer (&desk->jobs);
+      desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
+      desk->stepping = TRUE;
+      g_mutex_unlock (&desk->step_lock);
+
+      rest = smsdesk_step_batch (desk, jobs);
+
+      g_mutex_lock (&desk->step_lock);
+      if (rest != NULL)
+        {
+          /* Ahead of whatever was queued meanwhile. */
+          g_ptr_array_extend_and_steal (rest, g_steal_pointer (&desk->jobs));
+          desk->jobs = rest;
+        }
+      desk->stepping = FALSE;
+    }
+  g_mutex_unlock (&desk->step_lock);
+  return NULL;
+}
+
 static void
-smsdesk_syncer_start (SmsDesk *desk)
+smsdesk_threads_start (SmsDesk *desk)
 {
   desk->synced_source = g_source_new (&smsdesk_synced_funcs, sizeof (GSource));
   g_source_set_callback (desk->synced_source, NULL, desk, NULL);
   g_source_set_name (desk->synced_source, "smsdesk-synced");
   g_source_attach (desk->synced_source, g_main_context_get_thread_default ());
   desk->syncer = g_thread_new ("smsdesk-sync", smsdesk_syncer, desk);
+  desk->stepper = g_thread_new ("smsdesk-step", smsdesk_stepper, desk);
 }
 
-/* After the last flush: every batch has been answered. */
+/* After the last drain: every batch has been answered. */
 static void
-smsdesk_syncer_stop (SmsDesk *desk)
+smsdesk_threads_stop (SmsDesk *desk)
 {
+  if (desk->stepper != NULL)
+    {
+      g_mutex_lock (&desk->step_lock);
+      desk->step_stop = TRUE;
+      g_cond_signal (&desk->step_wake);
+      g_mutex_unlock (&desk->step_lock);
+      g_thread_join (g_steal_pointer (&desk->stepper));
+    }
   if (desk->syncer != NULL)
     {
       g_mutex_lock (&desk->sync_lock);
@@ -925,62 +1129,31 @@ smsdesk_syncer_stop (SmsDesk *desk)
     }
   g_mutex_clear (&desk->sync_lock);
   g_cond_clear (&desk->sync_wake);
+  g_mutex_clear (&desk->step_lock);
+  g_cond_clear (&desk->step_wake);
+  g_cond_clear (&desk->step_idle);
+  g_mutex_clear (&desk->store_lock);
 }
 
-/* Every message queued since the last flush, in one SMS-store transaction
- * (group commit).  Nobody is answered before that commit is durable: the
- * batch waits for the syncer, while the loop goes on; with WAIT, or when
- * a message finished a report (whose step must be durable before intake
- * commits it, and which must be settled before the sender's next message
- * is stepped), the WAL is synced here and every waiting batch answered. */
+/* In the main loop, at once: waits until the stepper has stepped every
+ * queued job it may take, syncs here, and answers every batch committed
+ * so far; again while jobs wait behind a batch with reports (answering
+ * it settles them and lets the stepper go on). */
 static void
-smsdesk_flush (SmsDesk *desk, gboolean wait)
+smsdesk_drain (SmsDesk *desk)
 {
-  g_autoptr(GPtrArray) jobs = g_steal_pointer (&desk->jobs);
-  g_autoptr(GError) batch_error = NULL;
-  gboolean reports = FALSE;
-  SmsBatch *batch;
+  gboolean more;
 
-  desk->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sms_job_free);
-  if (desk->flush_source != 0)
-    g_source_remove (desk->flush_source);
-  desk->flush_source = 0;
-  if (jobs->len == 0 && !wait)
-    return;
-
-  if (jobs->len > 0 && smsstore_batch_begin (desk->sms, &batch_error))
-    {
-      for (guint i = 0; i < jobs->len; i++)
-        {
-          SmsJob *job = g_ptr_array_index (jobs, i);
-
-          job->answer = smsdesk_step_one (desk, job, &job->error);
-          reports |= job->result != NULL;
-        }
-      smsstore_batch_commit_unsynced (desk->sms, &batch_error);
-    }
-  if (batch_error != NULL)
-    {
-      /* Nothing of the batch is stored: nobody is told anything but "try
-       * again" (and the batches before it still wait for their sync). */
-      smsdesk_answer (desk, jobs, batch_error);
-      g_ptr_array_set_size (jobs, 0);
-    }
-  if (jobs->len > 0)
-    {
-      batch = g_new0 (SmsBatch, 1);
-      batch->jobs = g_steal_pointer (&jobs);
-      g_mutex_lock (&desk->sync_lock);
-      batch->seq = ++desk->committed;
-      if (!wait && !reports)
-        g_cond_signal (&desk->sync_wake);
-      g_mutex_unlock (&desk->sync_lock);
-      g_queue_push_tail (desk->unsynced, batch);
-    }
-  if (wait || reports)
+  do
     {
       g_autoptr(GError) sync_error = NULL;
       guint64 upto;
+
+      g_mutex_lock (&desk->step_lock);
+      while (desk->stepping || (desk->jobs->len > 0 && desk->settling == 0))
+        g_cond_wait (&desk->step_idle, &desk->step_lock);
+      more = desk->jobs->len > 0;
+      g_mutex_unlock (&desk->step_lock);
 
       /* What the syncer has finished first, in order; then one sync here
        * covers every batch committed so far. */
@@ -991,16 +1164,7 @@ smsdesk_flush (SmsDesk *desk, gboolean wait)
       smsstore_sync (desk->sms, &sync_error);
       smsdesk_answer_upto (desk, upto, sync_error);
     }
-}
-
-static gboolean
-smsdesk_flush_idle (gpointer user_data)
-{
-  SmsDesk *desk = user_data;
-
-  desk->flush_source = 0;
-  smsdesk_flush (desk, FALSE);
-  return G_SOURCE_REMOVE;
+  while (more);
 }
 
 void
@@ -1024,11 +1188,13 @@ smsdesk_receive_async (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
   job->now = now;
   job->callback = callback;
   job->user_data = user_data;
+  /* Every request that arrives while the stepper is busy joins its next
+   * batch; only a sleeping stepper needs waking. */
+  g_mutex_lock (&desk->step_lock);
   g_ptr_array_add (desk->jobs, job);
-  /* At idle priority: every request that has arrived by the time the loop
-   * has nothing else to do joins this batch. */
-  if (desk->flush_source == 0)
-    desk->flush_source = g_idle_add (smsdesk_flush_idle, desk);
+  if (desk->step_waiting)
+    g_cond_signal (&desk->step_wake);
+  g_mutex_unlock (&desk->step_lock);
 }
 
 typedef struct
@@ -1056,7 +1222,7 @@ smsdesk_receive (SmsDesk *desk, const SmsIncoming *incoming, gint64 now,
   g_return_val_if_fail (desk != NULL && incoming != NULL, NULL);
 
   smsdesk_receive_async (desk, incoming, now, smsdesk_sync_done, &sync);
-  smsdesk_flush (desk, TRUE);
+  smsdesk_drain (desk);
   if (sync.error != NULL)
     {
       g_propagate_error (error, sync.error);
@@ -1124,12 +1290,17 @@ smsdesk_send_done (GObject *source, GAsyncResult *async, gpointer user_data)
     {
       g_autoptr(GError) store_error = NULL;
 
+      gboolean deleted;
+
       if (error != NULL)
         g_warning ("confirmation for %s refused by the provider: %s",
                    done->envelope_id, error->message);
       else
         g_info ("confirmation for %s sent", done->envelope_id);
-      if (!smsstore_outbox_delete (done->desk->sms, done->envelope_id, &store_error))
+      g_mutex_lock (&done->desk->store_lock);
+      deleted = smsstore_outbox_delete (done->desk->sms, done->envelope_id, &store_error);
+      g_mutex_unlock (&done->desk->store_lock);
+      if (!deleted)
         g_warning ("outbox: %s", store_error->message);
     }
   else
@@ -1141,6 +1312,7 @@ smsdesk_send_done (GObject *source, GAsyncResult *async, gpointer user_data)
   g_free (done);
 }
 
+/* Called with STORE_LOCK held. */
 static void
 smsdesk_confirm (SmsDesk *desk, const SmsOutbox *item, const Delivery *delivery)
 {
@@ -1187,13 +1359,12 @@ smsdesk_confirm (SmsDesk *desk, const SmsOutbox *item, const Delivery *delivery)
   g_task_run_in_thread (task, smsdesk_send_thread);
 }
 
-void
-smsdesk_tick (SmsDesk *desk, gint64 now)
+/* With STORE_LOCK held. */
+static void
+smsdesk_tick_locked (SmsDesk *desk, gint64 now)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) items = NULL;
-
-  g_return_if_fail (desk != NULL);
 
   if (smsstore_sweep (desk->sms, now - desk->idle_timeout,
                       now - desk->dedup_window, &error) < 0)
@@ -1237,4 +1408,14 @@ smsdesk_tick (SmsDesk *desk, gint64 now)
       if (delivery->state == DELIVERY_DELIVERED)
         smsdesk_confirm (desk, item, delivery);
     }
+}
+
+void
+smsdesk_tick (SmsDesk *desk, gint64 now)
+{
+  g_return_if_fail (desk != NULL);
+
+  g_mutex_lock (&desk->store_lock);
+  smsdesk_tick_locked (desk, now);
+  g_mutex_unlock (&desk->store_lock);
 }

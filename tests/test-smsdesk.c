@@ -337,6 +337,111 @@ test_batch (Fixture *f, gconstpointer data)
     sms_answer_free (batch.answers[i]);
 }
 
+typedef struct
+{
+  guint      done;
+  SmsAnswer *answers[12];
+  GError    *errors[12];
+} Pipeline;
+
+static void
+pipeline_done (SmsAnswer *answer, const GError *error, gpointer user_data)
+{
+  Pipeline *p = user_data;
+
+  g_assert_cmpuint (p->done, <, G_N_ELEMENTS (p->answers));
+  p->answers[p->done] = answer;
+  p->errors[p->done] = error ? g_error_copy (error) : NULL;
+  p->done++;
+}
+
+/* The stepper runs beside the main loop: six people confirm their
+ * reports and text again at once.  Each report is committed once, each
+ * next message is stepped only after that report was settled (so the
+ * settling wipes none of its reply), and the answers come in order. */
+static void
+test_pipeline (Fixture *f, gconstpointer data)
+{
+  Pipeline p = { 0 };
+  char from[6][16], id[12][16];
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_snprintf (from[i], sizeof from[i], "+4477009002%02u", i);
+      to_check (f, from[i]);
+    }
+  f->now += 5;
+  for (guint i = 0; i < 6; i++)
+    {
+      SmsIncoming confirm = { SMSDESK_TWILIO, id[2 * i], from[i], "1" };
+      SmsIncoming next = { SMSDESK_TWILIO, id[2 * i + 1], from[i], "MENU" };
+
+      g_snprintf (id[2 * i], sizeof id[0], "P%u-send", i);
+      g_snprintf (id[2 * i + 1], sizeof id[0], "P%u-menu", i);
+      smsdesk_receive_async (f->desk, &confirm, f->now, pipeline_done, &p);
+      smsdesk_receive_async (f->desk, &next, f->now, pipeline_done, &p);
+    }
+  while (p.done < 12)
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < 6; i++)
+    {
+      SmsAnswer *sent = p.answers[2 * i], *menu = p.answers[2 * i + 1];
+      g_autofree char *ref = NULL;
+
+      g_assert_no_error (p.errors[2 * i]);
+      g_assert_no_error (p.errors[2 * i + 1]);
+      g_assert_nonnull (sent->envelope_id);
+      ref = ref_in (sent->replies);
+      g_assert_nonnull (ref);
+      g_assert_null (menu->envelope_id);
+      g_assert_false (menu->duplicate);
+      g_assert_nonnull (menu->replies[0]);
+      g_assert_nonnull (strstr (menu->replies[0], "Reply with a number"));
+      g_assert_null (strstr (menu->replies[0], "Please check"));
+    }
+  g_assert_cmpuint (queued (f), ==, 6);
+  /* A retry of the next message still gets its reply: settling the
+   * report did not wipe it. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      SmsIncoming again = { SMSDESK_TWILIO, id[2 * i + 1], from[i], "MENU" };
+      g_autoptr(SmsAnswer) a = smsdesk_receive (f->desk, &again, f->now, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (a->duplicate);
+      g_assert_cmpstrv (a->replies, p.answers[2 * i + 1]->replies);
+    }
+  for (guint i = 0; i < 12; i++)
+    sms_answer_free (p.answers[i]);
+}
+
+/* Whoever is still waiting when the desk goes is answered first. */
+static void
+test_free_answers (Fixture *f, gconstpointer data)
+{
+  Pipeline p = { 0 };
+  SmsIncoming in[] = {
+    { SMSDESK_TWILIO, "F1", "+447700900141", "hello" },
+    { SMSDESK_TWILIO, "F2", "+447700900142", "hello" },
+    { SMSDESK_TWILIO, "F3", "+447700900143", "\xff" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    smsdesk_receive_async (f->desk, &in[i], f->now, pipeline_done, &p);
+  g_clear_pointer (&f->desk, smsdesk_free);
+  g_assert_cmpuint (p.done, ==, 3);
+  g_assert_nonnull (p.answers[0]);
+  g_assert_nonnull (p.answers[1]->replies[0]);
+  g_assert_null (p.answers[2]);
+  g_assert_error (p.errors[2], SMSDESK_ERROR, SMSDESK_ERROR_INVALID);
+  for (guint i = 0; i < 3; i++)
+    {
+      sms_answer_free (p.answers[i]);
+      g_clear_error (&p.errors[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,6 +461,9 @@ main (int argc, char **argv)
   g_test_add ("/smsdesk/commit-fails-then-retry", Fixture, NULL, set_up,
               test_commit_fails_then_retry, tear_down);
   g_test_add ("/smsdesk/batch", Fixture, NULL, set_up, test_batch, tear_down);
+  g_test_add ("/smsdesk/pipeline", Fixture, NULL, set_up, test_pipeline, tear_down);
+  g_test_add ("/smsdesk/free-answers", Fixture, NULL, set_up, test_free_answers,
+              tear_down);
   g_test_add ("/smsdesk/sender-keys", Fixture, NULL, set_up, test_sender_keys, tear_down);
   g_test_add ("/smsdesk/invalid", Fixture, NULL, set_up, test_invalid, tear_down);
   g_test_add ("/smsdesk/rate-limit", Fixture, "sender_burst=3\nsender_per_hour=1",
