@@ -85,9 +85,10 @@ typedef void (*SmsDeskDone) (SmsAnswer    *answer,
                              const GError *error,
                              gpointer      user_data);
 
-/* Queues INCOMING (copied) for the next batch: every message that arrives
- * while the main loop is busy is stored with one durable commit (group
- * commit), and DONE is called, from the main loop, only after it. */
+/* Queues INCOMING (copied) for the next batch: the messages that arrive
+ * while the stepper thread is busy are stored with one durable commit
+ * (group commit), and DONE is called, from the main loop of the thread
+ * that made the desk, only after it.  Call from that thread only. */
 void        smsdesk_receive_async (SmsDesk           *desk,
                                    const SmsIncoming *incoming,
                                    gint64             now,

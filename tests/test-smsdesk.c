@@ -337,11 +337,16 @@ test_batch (Fixture *f, gconstpointer data)
     sms_answer_free (batch.answers[i]);
 }
 
+/* Nine people, two texts each: more than the main loop gathers before
+ * it hands jobs to the stepper (SMSDESK_HANDOVER_JOBS, 16). */
+#define PIPELINE_PEOPLE 9
+#define PIPELINE_JOBS (2 * PIPELINE_PEOPLE)
+
 typedef struct
 {
   guint      done;
-  SmsAnswer *answers[12];
-  GError    *errors[12];
+  SmsAnswer *answers[PIPELINE_JOBS];
+  GError    *errors[PIPELINE_JOBS];
 } Pipeline;
 
 static void
@@ -355,7 +360,7 @@ pipeline_done (SmsAnswer *answer, const GError *error, gpointer user_data)
   p->done++;
 }
 
-/* The stepper runs beside the main loop: six people confirm their
+/* The stepper runs beside the main loop: nine people confirm their
  * reports and text again at once.  Each report is committed once, each
  * next message is stepped only after that report was settled (so the
  * settling wipes none of its reply), and the answers come in order. */
@@ -363,15 +368,15 @@ static void
 test_pipeline (Fixture *f, gconstpointer data)
 {
   Pipeline p = { 0 };
-  char from[6][16], id[12][16];
+  char from[PIPELINE_PEOPLE][16], id[PIPELINE_JOBS][16];
 
-  for (guint i = 0; i < 6; i++)
+  for (guint i = 0; i < PIPELINE_PEOPLE; i++)
     {
       g_snprintf (from[i], sizeof from[i], "+4477009002%02u", i);
       to_check (f, from[i]);
     }
   f->now += 5;
-  for (guint i = 0; i < 6; i++)
+  for (guint i = 0; i < PIPELINE_PEOPLE; i++)
     {
       SmsIncoming confirm = { SMSDESK_TWILIO, id[2 * i], from[i], "1" };
       SmsIncoming next = { SMSDESK_TWILIO, id[2 * i + 1], from[i], "MENU" };
@@ -381,9 +386,9 @@ test_pipeline (Fixture *f, gconstpointer data)
       smsdesk_receive_async (f->desk, &confirm, f->now, pipeline_done, &p);
       smsdesk_receive_async (f->desk, &next, f->now, pipeline_done, &p);
     }
-  while (p.done < 12)
+  while (p.done < PIPELINE_JOBS)
     g_main_context_iteration (NULL, TRUE);
-  for (guint i = 0; i < 6; i++)
+  for (guint i = 0; i < PIPELINE_PEOPLE; i++)
     {
       SmsAnswer *sent = p.answers[2 * i], *menu = p.answers[2 * i + 1];
       g_autofree char *ref = NULL;
@@ -399,10 +404,10 @@ test_pipeline (Fixture *f, gconstpointer data)
       g_assert_nonnull (strstr (menu->replies[0], "Reply with a number"));
       g_assert_null (strstr (menu->replies[0], "Please check"));
     }
-  g_assert_cmpuint (queued (f), ==, 6);
+  g_assert_cmpuint (queued (f), ==, PIPELINE_PEOPLE);
   /* A retry of the next message still gets its reply: settling the
    * report did not wipe it. */
-  for (guint i = 0; i < 6; i++)
+  for (guint i = 0; i < PIPELINE_PEOPLE; i++)
     {
       g_autoptr(GError) error = NULL;
       SmsIncoming again = { SMSDESK_TWILIO, id[2 * i + 1], from[i], "MENU" };
@@ -412,7 +417,7 @@ test_pipeline (Fixture *f, gconstpointer data)
       g_assert_true (a->duplicate);
       g_assert_cmpstrv (a->replies, p.answers[2 * i + 1]->replies);
     }
-  for (guint i = 0; i < 12; i++)
+  for (guint i = 0; i < PIPELINE_JOBS; i++)
     sms_answer_free (p.answers[i]);
 }
 
