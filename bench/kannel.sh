@@ -189,6 +189,7 @@ set_of_runs () {
     return
   fi
   echo "bench/kannel: $1: HTTP server on CPUs ${2:-$all_cpus}, Kannel on CPUs ${3:-$all_cpus}"
+  _steal=$(cpu_times)
   run "${1}_nginx" "http://127.0.0.1:$nginx_port" 1
   run "${1}_gateway" "http://127.0.0.1:$gw_port" 1
   run "${1}_gateway" "http://127.0.0.1:$gw_port" 2
@@ -198,6 +199,7 @@ set_of_runs () {
 n, g = $_n / $_ns, $_g / $_gs
 print('$1: kannel_to_nginx %.0f messages/s, kannel_to_gateway %.0f messages/s' % (n, g))
 print('$1: gateway / nginx: %.2f%s' % (g / n if n else 0, '$4'))"
+  steal_since "$_steal" "$1: "
 }
 if [ "${PIN:-1}" != 0 ] && [ "$ncpu" -ge 2 ] && command -v taskset > /dev/null; then
   set_of_runs pinned "$last_cpu" "$other_cpus" " (goal 0.95)"

@@ -31,3 +31,14 @@ public_key_file = $_dir/partner.pub
 CONF
   } > "$_file"
 }
+
+# cpu_times: total CPU ticks and ticks stolen so far (/proc/stat).
+# steal_since "TOTAL STEAL" PREFIX: prints the share of CPU time the
+# host stole since then.  On a virtual machine the host may run other
+# guests on our CPUs: printed with the figures, it says how far to trust
+# a run.
+cpu_times () { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9}' /proc/stat; }
+steal_since () {
+  echo "$1 $(cpu_times)" | awk -v what="$2" \
+    '$3 > $1 {printf "%sCPU time stolen by the host: %.0f%%\n", what, 100 * ($4 - $2) / ($3 - $1)}'
+}

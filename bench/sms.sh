@@ -88,10 +88,12 @@ if [ -n "${PERF:-}" ]; then
 fi
 bare_pid=$(echo $pids | awk '{print $1}')
 gw_pid=$(echo $pids | awk '{print $2}')
+steal0=$(cpu_times)
 for i in $(seq 1 "$slices"); do
   run bare_soup_ceiling "http://127.0.0.1:$bare_port" "$i" "$bare_pid"
   run gateway_sms_twilio "http://127.0.0.1:$gw_port" "$i" "$gw_pid"
 done
+steal_since "$steal0" "during the slices: "
 # Also per CPU second each server used (all its threads): on a machine
 # shared with other work the wall-clock ratio swings with the load, the
 # cost of a request much less.
