@@ -15,9 +15,10 @@
  * (NORMAL syncs the WAL only at checkpoints, so a power cut can take the
  * last commits): every commit is followed by an fdatasync of the WAL
  * (smsstore_sync), which is what FULL does inside COMMIT.  Doing it
- * ourselves lets a batch's sync run in another thread while the main
- * loop goes on (smsdesk answers a batch only after its sync); everything
- * else syncs before returning.  Frames reach the WAL in order and carry a
+ * ourselves lets a batch's sync run in another thread while the writer
+ * goes on with the next batch (smsdesk answers a batch only after its
+ * sync); everything else syncs before returning.  A failed sync stands:
+ * the store then refuses every change until it is opened again.  Frames reach the WAL in order and carry a
  * running checksum, so after a crash no later commit survives without
  * the earlier ones; checkpoints sync the WAL before and the database
  * after, as under FULL, and run in a thread of their own on a second
@@ -76,6 +77,7 @@ struct _SmsStore
   GHashTable *stmts;   /* SQL literal -> prepared statement */
   gboolean    batch;   /* inside smsstore_batch_begin: steps are savepoints */
   int         wal_fd;  /* our own descriptor of the WAL, to fdatasync it */
+  gint        sync_errno; /* of the first failed sync, or 0 (atomic) */
   sqlite3    *ckpt_db; /* a second connection, the checkpointer's */
   gint        wal_pages; /* in the WAL after the last commit (atomic) */
   GThread    *checkpointer;
@@ -123,9 +125,30 @@ smsstore_exec_cached (SmsStore *store, const char *sql, GError **error)
   return smsstore_run (store, smsstore_prepare (store, sql, error), error);
 }
 
+/* FALSE once a sync has failed.  Linux reports a failed write-back once
+ * per open file, and marks the lost pages clean: a second fdatasync
+ * returns 0 with them still lost, so retrying would promise what the
+ * disk does not hold.  The first failure stands for every later sync and
+ * change, until the gateway restarts and SQLite reads back what the WAL
+ * on disk really holds. */
+static gboolean
+smsstore_check_synced (SmsStore *store, GError **error)
+{
+  int failed = g_atomic_int_get (&store->sync_errno);
+
+  if (failed == 0)
+    return TRUE;
+  g_set_error (error, STORE_ERROR, STORE_ERROR_IO,
+               "%s-wal: a sync failed (%s): nothing more is stored until "
+               "saferoute-gateway restarts", store->path, g_strerror (failed));
+  return FALSE;
+}
+
 static gboolean
 smsstore_tx_begin (SmsStore *store, GError **error)
 {
+  if (!store->batch && !smsstore_check_synced (store, error))
+    return FALSE;
   return smsstore_exec_cached (store, store->batch ? "SAVEPOINT item"
                                                    : "BEGIN IMMEDIATE", error);
 }
@@ -156,7 +179,8 @@ smsstore_batch_begin (SmsStore *store, GError **error)
 {
   g_return_val_if_fail (store != NULL && !store->batch, FALSE);
 
-  if (!smsstore_exec_cached (store, "BEGIN IMMEDIATE", error))
+  if (!smsstore_check_synced (store, error)
+      || !smsstore_exec_cached (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   store->batch = TRUE;
   return TRUE;
@@ -186,13 +210,17 @@ smsstore_sync (SmsStore *store, GError **error)
 {
   g_return_val_if_fail (store != NULL, FALSE);
 
+  if (!smsstore_check_synced (store, error))
+    return FALSE;
   if (fdatasync (store->wal_fd) != 0)
     {
-      int saved_errno = errno;
+      int failed = errno != 0 ? errno : EIO;
 
-      g_set_error (error, STORE_ERROR, STORE_ERROR_IO, "%s-wal: %s", store->path,
-                   g_strerror (saved_errno));
-      return FALSE;
+      if (g_atomic_int_compare_and_exchange (&store->sync_errno, 0, failed))
+        g_warning ("%s-wal: a sync failed (%s): the SMS store refuses every "
+                   "change until saferoute-gateway restarts", store->path,
+                   g_strerror (failed));
+      return smsstore_check_synced (store, error);
     }
   if (g_atomic_int_get (&store->wal_pages) >= SMSSTORE_CHECKPOINT_PAGES)
     {
@@ -302,6 +330,11 @@ smsstore_run (SmsStore *store, sqlite3_stmt *stmt, GError **error)
   int rc;
 
   if (stmt == NULL)
+    return FALSE;
+  /* A change outside any transaction commits on its own: not after a
+   * failed sync. */
+  if (sqlite3_get_autocommit (store->db) && !sqlite3_stmt_readonly (stmt)
+      && !smsstore_check_synced (store, error))
     return FALSE;
   rc = sqlite3_step (stmt);
   sqlite3_reset (stmt);

@@ -53,8 +53,10 @@ gboolean   smsstore_batch_commit    (SmsStore   *store,
  * change in this module is durable when its function returns. */
 gboolean   smsstore_batch_commit_unsynced (SmsStore *store,
                                            GError  **error);
-/* Makes every commit before the call durable.  Safe to call from any one
- * other thread while this store is used (it only syncs a file). */
+/* Makes every commit before the call durable.  Safe to call from other
+ * threads while this store is used (it only syncs a file).  Once a sync
+ * has failed, this and every change fail (STORE_ERROR_IO) until the store
+ * is opened again: the kernel reports a lost write-back only once. */
 gboolean   smsstore_sync            (SmsStore   *store,
                                      GError    **error);
 

@@ -14,6 +14,10 @@
  * a shared mapping (SQLite's -shm index) are not caught: a full disk
  * does not stop those either, once the mapping exists.
  *
+ * With SAFEROUTE_DISKFULL_SYNC=eio the window fails syncs instead: every
+ * fsync and fdatasync of such a file fails with EIO (a write-back the
+ * disk refused) while writes go through.
+ *
  * Under AddressSanitizer, run with ASAN_OPTIONS=verify_asan_link_order=0
  * (the shim comes before libasan in the search order; it only forwards). */
 #include "config.h"
@@ -37,6 +41,7 @@ typedef ssize_t (*PwriteFn) (int, const void *, size_t, off_t);
 typedef int (*TruncateFn) (int, off_t);
 typedef int (*FallocateFn) (int, int, off_t, off_t);
 typedef int (*PosixFallocateFn) (int, off_t, off_t);
+typedef int (*SyncFn) (int);
 
 static char full_dir[PATH_MAX];
 static const char *full_prefix; /* or NULL: every file under the directory */
@@ -88,6 +93,19 @@ diskfull_now (int fd)
              && strncmp (path + dlen + 1, full_prefix, strlen (full_prefix)) == 0);
 }
 
+/* In a window, writes fail unless only syncs are to. */
+static int
+diskfull_writes (int fd)
+{
+  return getenv ("SAFEROUTE_DISKFULL_SYNC") == NULL && diskfull_now (fd);
+}
+
+static int
+diskfull_syncs (int fd)
+{
+  return getenv ("SAFEROUTE_DISKFULL_SYNC") != NULL && diskfull_now (fd);
+}
+
 static void *
 diskfull_next (const char *name)
 {
@@ -99,7 +117,7 @@ write (int fd, const void *buf, size_t count)
 {
   static WriteFn next;
 
-  if (count > 0 && diskfull_now (fd))
+  if (count > 0 && diskfull_writes (fd))
     {
       errno = ENOSPC;
       return -1;
@@ -114,7 +132,7 @@ pwrite (int fd, const void *buf, size_t count, off_t offset)
 {
   static PwriteFn next;
 
-  if (count > 0 && diskfull_now (fd))
+  if (count > 0 && diskfull_writes (fd))
     {
       errno = ENOSPC;
       return -1;
@@ -129,7 +147,7 @@ pwrite64 (int fd, const void *buf, size_t count, off_t offset)
 {
   static PwriteFn next;
 
-  if (count > 0 && diskfull_now (fd))
+  if (count > 0 && diskfull_writes (fd))
     {
       errno = ENOSPC;
       return -1;
@@ -146,7 +164,7 @@ ftruncate (int fd, off_t length)
 {
   static TruncateFn next;
 
-  if (diskfull_now (fd))
+  if (diskfull_writes (fd))
     {
       errno = ENOSPC;
       return -1;
@@ -161,7 +179,7 @@ ftruncate64 (int fd, off_t length)
 {
   static TruncateFn next;
 
-  if (diskfull_now (fd))
+  if (diskfull_writes (fd))
     {
       errno = ENOSPC;
       return -1;
@@ -176,7 +194,7 @@ fallocate (int fd, int mode, off_t offset, off_t len)
 {
   static FallocateFn next;
 
-  if (diskfull_now (fd))
+  if (diskfull_writes (fd))
     {
       errno = ENOSPC;
       return -1;
@@ -191,9 +209,39 @@ posix_fallocate (int fd, off_t offset, off_t len)
 {
   static PosixFallocateFn next;
 
-  if (diskfull_now (fd))
+  if (diskfull_writes (fd))
     return ENOSPC;
   if (next == NULL)
     next = (PosixFallocateFn) diskfull_next ("posix_fallocate");
   return next (fd, offset, len);
+}
+
+int
+fdatasync (int fd)
+{
+  static SyncFn next;
+
+  if (diskfull_syncs (fd))
+    {
+      errno = EIO;
+      return -1;
+    }
+  if (next == NULL)
+    next = (SyncFn) diskfull_next ("fdatasync");
+  return next (fd);
+}
+
+int
+fsync (int fd)
+{
+  static SyncFn next;
+
+  if (diskfull_syncs (fd))
+    {
+      errno = EIO;
+      return -1;
+    }
+  if (next == NULL)
+    next = (SyncFn) diskfull_next ("fsync");
+  return next (fd);
 }

@@ -169,3 +169,5 @@ check_PROGRAMS += tests/test-smsinbound
 TESTS += tests/test-smsinbound
 check_PROGRAMS += tests/fuzz/replay-inbound
 tests_fuzz_replay_inbound_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-inbound.c
+TESTS += tests/sms-sync-fail.sh
+EXTRA_DIST += tests/sms-sync-fail.sh
