@@ -1,7 +1,8 @@
 /* smsdesk: the SMS front door's pipeline (see smsdesk.h).
  *
  * Owns the SMS keys, the rate limits, the conversation engine and the
- * SMS store.  Invariants, after a crash at any line of smsdesk_receive():
+ * SMS store.  Invariants, after a crash at any line of this file (the
+ * main loop's, the stepper's or the syncer's):
  * - before the step is stored, nothing happened: the provider's retry
  *   runs it again;
  * - once the step is stored, a retry gets the stored reply; if the step
@@ -59,6 +60,10 @@ G_DEFINE_QUARK (saferoute-smsdesk-error-quark, smsdesk_error)
  * end left the stepper idle (fewer webhooks a second).  16 gave batches
  * of about 13 with as many webhooks a second as handing over at once. */
 #define SMSDESK_HANDOVER_JOBS 16
+/* At most this many jobs a batch: the stepper holds the SMS store for a
+ * whole batch, and the main loop's own uses of it (settling a report,
+ * housekeeping) wait that long. */
+#define SMSDESK_BATCH_MAX 64
 
 static const char *const sms_known_keys[] = {
   "public_url",
@@ -649,7 +654,9 @@ smsdesk_limited_reply (SmsDesk *desk, const char *sender)
 }
 
 /* Commits a finished report whose step is already stored as pending, then
- * settles it.  On failure the person is told it was not sent. */
+ * settles it.  If intake refuses the report the person is told it was
+ * not sent; if it is busy the report stays pending (503: the retry
+ * submits it). */
 static gboolean
 smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
                 ConvoSession *session, ConvoResult *result, gint64 now,
@@ -1002,8 +1009,8 @@ smsdesk_syncer (gpointer user_data)
  * is durable.  The batch ends after a message that leaves a report to
  * submit: the main loop settles it in the SMS store after the commit,
  * and the sender's next message must be stepped after that (it would
- * otherwise lose its session, or its reply, to the settling).  Returns
- * the jobs not stepped, or NULL.  If nothing could be stored, the batch
+ * otherwise lose its session, or its reply, to the settling); it ends
+ * at SMSDESK_BATCH_MAX jobs too.  Returns the jobs not stepped, or NULL.  If nothing could be stored, the batch
  * carries the error, and its jobs are told "try again" in turn. */
 static GPtrArray *
 smsdesk_step_batch (SmsDesk *desk, GPtrArray *jobs)
@@ -1015,7 +1022,7 @@ smsdesk_step_batch (SmsDesk *desk, GPtrArray *jobs)
   g_mutex_lock (&desk->store_lock);
   if (smsstore_batch_begin (desk->sms, &batch->error))
     {
-      while (stepped < jobs->len && !batch->reports)
+      while (stepped < jobs->len && stepped < SMSDESK_BATCH_MAX && !batch->reports)
         {
           SmsJob *job = g_ptr_array_index (jobs, stepped++);
 
@@ -1143,6 +1150,9 @@ smsdesk_threads_start (SmsDesk *desk)
   desk->handover = g_source_new (&smsdesk_handover_funcs, sizeof (SmsHandoverSource));
   ((SmsHandoverSource *) desk->handover)->desk = desk;
   g_source_set_name (desk->handover, "smsdesk-handover");
+  /* GLib prepares sources in order of priority and stops at the first
+   * that is ready: high, so that no ready source keeps the jobs back. */
+  g_source_set_priority (desk->handover, G_PRIORITY_HIGH);
   g_source_attach (desk->handover, g_main_context_get_thread_default ());
 }
 

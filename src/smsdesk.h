@@ -8,9 +8,11 @@
  *      under its own id, which intake de-duplicates);
  *   2. applies a shared and a per-sender rate limit;
  *   3. loads the sender's conversation (decrypted), runs convo_step(),
- *      and stores the result (encrypted) with the message id; every
- *      message queued while the loop was busy shares one transaction and
- *      one durable commit (group commit), and nobody is answered before it;
+ *      and stores the result (encrypted) with the message id, in the
+ *      stepper thread: the messages queued while it was busy share one
+ *      transaction and one durable commit (group commit; a batch ends
+ *      after a message that finishes a report), and nobody is answered
+ *      before it;
  *   4. submits a finished report through intake and builds the replies
  *      only after intake committed (promise 4);
  *   5. queues a delivery confirmation, only where the person said texts
