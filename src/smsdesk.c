@@ -653,6 +653,43 @@ smsdesk_limited_reply (SmsDesk *desk, const char *sender)
   return replies;
 }
 
+/* Settles a report intake has committed as ENVELOPE_ID: the confirmation
+ * text queued (only where the person said texts are safe), the reply
+ * stored for retries, and what they typed wiped from the SMS store (the
+ * check message's copy of it, kept to answer retries until now). */
+static gboolean
+smsdesk_settle_sent (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
+                     const Report *report, const char *envelope_id,
+                     const SmsAnswer *answer, gint64 now, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(SmsOutbox) outbox = NULL;
+  gboolean settled;
+
+  if (desk->send.provider != NULL && report->contact.sms_ok
+      && (g_strcmp0 (report->contact.method, "sms") == 0
+          || g_strcmp0 (report->contact.method, "phone") == 0))
+    {
+      outbox = g_new0 (SmsOutbox, 1);
+      outbox->envelope_id = g_strdup (envelope_id);
+      outbox->provider = g_strdup (desk->send.provider);
+      outbox->data = smsdesk_seal_variant (desk,
+                                           g_variant_new ("(sss)", incoming->from,
+                                                          report->language,
+                                                          report->ref));
+    }
+  reply = smsdesk_seal_replies (desk, answer->replies);
+  g_mutex_lock (&desk->store_lock);
+  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                             sender, NULL, outbox, now, error);
+  if (settled && !smsstore_wipe_replies (desk->sms, sender, incoming->provider,
+                                         incoming->msg_id, &local))
+    g_warning ("SMS store: %s", local->message);
+  g_mutex_unlock (&desk->store_lock);
+  return settled;
+}
+
 /* Commits a finished report whose step is already stored as pending, then
  * settles it.  If intake refuses the report the person is told it was
  * not sent; if it is busy the report stays pending (503: the retry
@@ -667,7 +704,6 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
   g_autoptr(ConvoResult) failed = NULL;
   g_autoptr(GBytes) reply = NULL;
   g_autoptr(GBytes) sealed_session = NULL;
-  g_autoptr(SmsOutbox) outbox = NULL;
   const Report *report = result->report;
   gboolean settled;
 
@@ -693,29 +729,8 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
       return settled;
     }
   answer->envelope_id = g_strdup (envelope_id);
-  if (desk->send.provider != NULL && report->contact.sms_ok
-      && (g_strcmp0 (report->contact.method, "sms") == 0
-          || g_strcmp0 (report->contact.method, "phone") == 0))
-    {
-      outbox = g_new0 (SmsOutbox, 1);
-      outbox->envelope_id = g_strdup (envelope_id);
-      outbox->provider = g_strdup (desk->send.provider);
-      outbox->data = smsdesk_seal_variant (desk,
-                                           g_variant_new ("(sss)", incoming->from,
-                                                          report->language,
-                                                          report->ref));
-    }
-  reply = smsdesk_seal_replies (desk, answer->replies);
-  g_mutex_lock (&desk->store_lock);
-  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
-                             sender, NULL, outbox, now, error);
-  /* The report is sealed: what they typed leaves the SMS store (the check
-   * message's copy of it, kept to answer retries). */
-  if (settled && !smsstore_wipe_replies (desk->sms, sender, incoming->provider,
-                                         incoming->msg_id, &local))
-    g_warning ("SMS store: %s", local->message);
-  g_mutex_unlock (&desk->store_lock);
-  return settled;
+  return smsdesk_settle_sent (desk, incoming, sender, report, envelope_id,
+                              answer, now, error);
 }
 
 /* A message seen before: the same replies.  A report a crash left
@@ -738,7 +753,8 @@ smsdesk_replay (SmsDesk *desk, SmsJob *job, SmsSeen *seen)
 }
 
 /* Commits the report a crash left pending (same report id: intake skips
- * a duplicate), then settles it. */
+ * a duplicate), then settles it as a fresh one is: confirmation queued,
+ * what was typed wiped. */
 static gboolean
 smsdesk_replay_submit (SmsDesk *desk, const SmsIncoming *incoming,
                        const SmsSeen *seen, gint64 now, SmsAnswer *answer,
@@ -754,20 +770,22 @@ smsdesk_replay_submit (SmsDesk *desk, const SmsIncoming *incoming,
 
   if (json != NULL)
     report = report_from_json (json, (gssize) length, NULL);
-  if (report == NULL)
-    g_warning ("a pending SMS report did not decrypt: dropped");
-  else if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
-                           &envelope_id, error))
-    return FALSE;
+  if (report != NULL)
+    {
+      if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
+                          &envelope_id, error))
+        return FALSE;
+      answer->envelope_id = g_strdup (envelope_id);
+      return smsdesk_settle_sent (desk, incoming, seen->sender, report, envelope_id,
+                                  answer, now, error);
+    }
+  g_warning ("a pending SMS report did not decrypt: dropped");
   reply = smsdesk_seal_replies (desk, answer->replies);
   g_mutex_lock (&desk->store_lock);
   settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
                              seen->sender, NULL, NULL, now, error);
   g_mutex_unlock (&desk->store_lock);
-  if (!settled)
-    return FALSE;
-  answer->envelope_id = g_steal_pointer (&envelope_id);
-  return TRUE;
+  return settled;
 }
 
 /* One message inside a batch.  A finished report is left in JOB (session,

@@ -244,6 +244,16 @@ test_commit_fails_then_retry (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstrv (third->replies, retried->replies);
   g_assert_cmpuint (queued (f), ==, 1);
+  /* Committed by the retry, the report is settled as a fresh one is:
+   * the check message's copy of what they typed is gone. */
+  {
+    g_autoptr(SmsAnswer) late = say (f, "+447700900124", "+447700900124-7",
+                                     "He keeps my passport", &error);
+
+    g_assert_no_error (error);
+    g_assert_true (late->duplicate);
+    g_assert_null (late->replies[0]);
+  }
 }
 
 static void
