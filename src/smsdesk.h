@@ -96,7 +96,9 @@ void        smsdesk_receive_async (SmsDesk           *desk,
                                    gint64             now,
                                    SmsDeskDone        done,
                                    gpointer           user_data);
-/* The same, at once, with whatever else is queued (tests, tools). */
+/* The same, at once, with whatever else is queued (tests, tools).  Not
+ * from inside a DONE callback: it waits for batches that callback's
+ * caller is still answering. */
 SmsAnswer  *smsdesk_receive      (SmsDesk           *desk,
                                   const SmsIncoming *incoming,
                                   gint64             now,
