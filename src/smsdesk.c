@@ -680,12 +680,21 @@ smsdesk_settle_sent (SmsDesk *desk, const SmsIncoming *incoming, const char *sen
                                                           report->ref));
     }
   reply = smsdesk_seal_replies (desk, answer->replies);
+  /* One transaction, so one sync: the stepper waits for this settling
+   * before it takes its next batch. */
   g_mutex_lock (&desk->store_lock);
-  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
-                             sender, NULL, outbox, now, error);
-  if (settled && !smsstore_wipe_replies (desk->sms, sender, incoming->provider,
-                                         incoming->msg_id, &local))
-    g_warning ("SMS store: %s", local->message);
+  settled = smsstore_batch_begin (desk->sms, error);
+  if (settled)
+    {
+      settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id,
+                                 reply, sender, NULL, outbox, now, error);
+      if (settled && !smsstore_wipe_replies (desk->sms, sender, incoming->provider,
+                                             incoming->msg_id, &local))
+        g_warning ("SMS store: %s", local->message);
+      /* Commits nothing if the settling failed (its savepoint is gone). */
+      if (!smsstore_batch_commit (desk->sms, settled ? error : NULL))
+        settled = FALSE;
+    }
   g_mutex_unlock (&desk->store_lock);
   return settled;
 }
