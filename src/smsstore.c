@@ -18,11 +18,11 @@
  * ourselves lets a batch's sync run in another thread while the writer
  * goes on with the next batch (smsdesk answers a batch only after its
  * sync); everything else syncs before returning.  A failed sync stands:
- * the store then refuses every change until it is opened again.  Frames reach the WAL in order and carry a
- * running checksum, so after a crash no later commit survives without
- * the earlier ones; checkpoints sync the WAL before and the database
- * after, as under FULL, and run in a thread of their own on a second
- * connection.
+ * the store then refuses every change until it is opened again.  Frames
+ * reach the WAL in order and carry a running checksum, so after a crash
+ * no later commit survives without the earlier ones; checkpoints sync
+ * the WAL before and the database after, as under FULL, and run in a
+ * thread of their own on a second connection.
  * Fails with STORE_ERROR_BUSY when another writer holds the lock too long,
  * STORE_ERROR_FULL when the disk is full, STORE_ERROR_IO otherwise. */
 #include "config.h"
@@ -147,8 +147,6 @@ smsstore_check_synced (SmsStore *store, GError **error)
 static gboolean
 smsstore_tx_begin (SmsStore *store, GError **error)
 {
-  if (!store->batch && !smsstore_check_synced (store, error))
-    return FALSE;
   return smsstore_exec_cached (store, store->batch ? "SAVEPOINT item"
                                                    : "BEGIN IMMEDIATE", error);
 }
@@ -179,8 +177,7 @@ smsstore_batch_begin (SmsStore *store, GError **error)
 {
   g_return_val_if_fail (store != NULL && !store->batch, FALSE);
 
-  if (!smsstore_check_synced (store, error)
-      || !smsstore_exec_cached (store, "BEGIN IMMEDIATE", error))
+  if (!smsstore_exec_cached (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   store->batch = TRUE;
   return TRUE;
@@ -331,9 +328,11 @@ smsstore_run (SmsStore *store, sqlite3_stmt *stmt, GError **error)
 
   if (stmt == NULL)
     return FALSE;
-  /* A change outside any transaction commits on its own: not after a
-   * failed sync. */
-  if (sqlite3_get_autocommit (store->db) && !sqlite3_stmt_readonly (stmt)
+  /* After a failed sync, whatever would start a change outside a
+   * transaction is refused: a BEGIN (which SQLite counts as read-only),
+   * or a lone write that would commit on its own. */
+  if (sqlite3_get_autocommit (store->db)
+      && (!sqlite3_stmt_readonly (stmt) || g_str_has_prefix (sqlite3_sql (stmt), "BEGIN"))
       && !smsstore_check_synced (store, error))
     return FALSE;
   rc = sqlite3_step (stmt);
