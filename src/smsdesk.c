@@ -653,6 +653,22 @@ smsdesk_limited_reply (SmsDesk *desk, const char *sender)
   return replies;
 }
 
+/* Settles INCOMING's step in the SMS store, on its own (no report went
+ * to intake): REPLIES kept for retries, SESSION (if not NULL) stored. */
+static gboolean
+smsdesk_settle_unsent (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
+                       char **replies, GBytes *session, gint64 now, GError **error)
+{
+  g_autoptr(GBytes) reply = smsdesk_seal_replies (desk, replies);
+  gboolean settled;
+
+  g_mutex_lock (&desk->store_lock);
+  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
+                             sender, session, NULL, now, error);
+  g_mutex_unlock (&desk->store_lock);
+  return settled;
+}
+
 /* Settles a report intake has committed as ENVELOPE_ID: the confirmation
  * text queued (only where the person said texts are safe), the reply
  * stored for retries, and what they typed wiped from the SMS store (the
@@ -711,10 +727,8 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
   g_autoptr(GError) local = NULL;
   g_autofree char *envelope_id = NULL;
   g_autoptr(ConvoResult) failed = NULL;
-  g_autoptr(GBytes) reply = NULL;
   g_autoptr(GBytes) sealed_session = NULL;
   const Report *report = result->report;
-  gboolean settled;
 
   if (!intake_submit (desk->intake, report, desk->area[0] ? desk->area : NULL,
                       &envelope_id, &local))
@@ -729,13 +743,9 @@ smsdesk_submit (SmsDesk *desk, const SmsIncoming *incoming, const char *sender,
       failed = convo_submit_failed (desk->engine, session, result, now);
       g_strfreev (answer->replies);
       answer->replies = smsdesk_reply_texts (failed);
-      reply = smsdesk_seal_replies (desk, answer->replies);
       sealed_session = smsdesk_seal_session (desk, session);
-      g_mutex_lock (&desk->store_lock);
-      settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id,
-                                 reply, sender, sealed_session, NULL, now, error);
-      g_mutex_unlock (&desk->store_lock);
-      return settled;
+      return smsdesk_settle_unsent (desk, incoming, sender, answer->replies,
+                                    sealed_session, now, error);
     }
   answer->envelope_id = g_strdup (envelope_id);
   return smsdesk_settle_sent (desk, incoming, sender, report, envelope_id,
@@ -772,10 +782,8 @@ smsdesk_replay_submit (SmsDesk *desk, const SmsIncoming *incoming,
   g_autoptr(GBytes) plain = smsdesk_open (desk, seen->pending);
   g_autoptr(Report) report = NULL;
   g_autofree char *envelope_id = NULL;
-  g_autoptr(GBytes) reply = NULL;
   gsize length = 0;
   const char *json = plain ? g_bytes_get_data (plain, &length) : NULL;
-  gboolean settled;
 
   if (json != NULL)
     report = report_from_json (json, (gssize) length, NULL);
@@ -789,12 +797,8 @@ smsdesk_replay_submit (SmsDesk *desk, const SmsIncoming *incoming,
                                   answer, now, error);
     }
   g_warning ("a pending SMS report did not decrypt: dropped");
-  reply = smsdesk_seal_replies (desk, answer->replies);
-  g_mutex_lock (&desk->store_lock);
-  settled = smsstore_settle (desk->sms, incoming->provider, incoming->msg_id, reply,
-                             seen->sender, NULL, NULL, now, error);
-  g_mutex_unlock (&desk->store_lock);
-  return settled;
+  return smsdesk_settle_unsent (desk, incoming, seen->sender, answer->replies, NULL,
+                                now, error);
 }
 
 /* One message inside a batch.  A finished report is left in JOB (session,
@@ -1037,8 +1041,9 @@ smsdesk_syncer (gpointer user_data)
  * submit: the main loop settles it in the SMS store after the commit,
  * and the sender's next message must be stepped after that (it would
  * otherwise lose its session, or its reply, to the settling); it ends
- * at SMSDESK_BATCH_MAX jobs too.  Returns the jobs not stepped, or NULL.  If nothing could be stored, the batch
- * carries the error, and its jobs are told "try again" in turn. */
+ * at SMSDESK_BATCH_MAX jobs too.  Returns the jobs not stepped, or NULL.
+ * If nothing could be stored, the batch carries the error, and its jobs
+ * are told "try again" in turn. */
 static GPtrArray *
 smsdesk_step_batch (SmsDesk *desk, GPtrArray *jobs)
 {
@@ -1382,7 +1387,6 @@ smsdesk_send_done (GObject *source, GAsyncResult *async, gpointer user_data)
       || g_error_matches (error, SMSSEND_ERROR, SMSSEND_ERROR_REFUSED))
     {
       g_autoptr(GError) store_error = NULL;
-
       gboolean deleted;
 
       if (error != NULL)
