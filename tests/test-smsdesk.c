@@ -327,19 +327,38 @@ wait_answers (const guint *done, guint n, const char *what)
   g_source_remove (timer);
 }
 
+/* Nine people, two texts each: more than the main loop gathers before
+ * it hands jobs to the stepper (SMSDESK_HANDOVER_JOBS, 16). */
+#define PIPELINE_PEOPLE 9
+#define PIPELINE_JOBS (2 * PIPELINE_PEOPLE)
+
+/* The answers of messages sent with smsdesk_receive_async, in order. */
 typedef struct
 {
   guint      done;
-  SmsAnswer *answers[4];
-} Batch;
+  SmsAnswer *answers[PIPELINE_JOBS];
+  GError    *errors[PIPELINE_JOBS];
+} Answers;
 
 static void
-batch_done (SmsAnswer *answer, const GError *error, gpointer user_data)
+answers_add (SmsAnswer *answer, const GError *error, gpointer user_data)
 {
-  Batch *batch = user_data;
+  Answers *p = user_data;
 
-  g_assert_no_error ((GError *) error);
-  batch->answers[batch->done++] = answer;
+  g_assert_cmpuint (p->done, <, G_N_ELEMENTS (p->answers));
+  p->answers[p->done] = answer;
+  p->errors[p->done] = error ? g_error_copy (error) : NULL;
+  p->done++;
+}
+
+static void
+answers_clear (Answers *p)
+{
+  for (guint i = 0; i < p->done; i++)
+    {
+      sms_answer_free (p->answers[i]);
+      g_clear_error (&p->errors[i]);
+    }
 }
 
 /* Messages that arrive together are stored together and all answered
@@ -348,7 +367,7 @@ batch_done (SmsAnswer *answer, const GError *error, gpointer user_data)
 static void
 test_batch (Fixture *f, gconstpointer data)
 {
-  Batch batch = { 0 };
+  Answers batch = { 0 };
   SmsIncoming in[] = {
     { SMSDESK_TWILIO, "B1", "+447700900131", "hello" },
     { SMSDESK_TWILIO, "B2", "+447700900132", "hello" },
@@ -357,38 +376,16 @@ test_batch (Fixture *f, gconstpointer data)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (in); i++)
-    smsdesk_receive_async (f->desk, &in[i], f->now, batch_done, &batch);
+    smsdesk_receive_async (f->desk, &in[i], f->now, answers_add, &batch);
   g_assert_cmpuint (batch.done, ==, 0);   /* nothing before the commit */
   wait_answers (&batch.done, G_N_ELEMENTS (in), "batch");
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    g_assert_no_error (batch.errors[i]);
   g_assert_false (batch.answers[0]->duplicate);
   g_assert_true (batch.answers[2]->duplicate);
   g_assert_cmpstrv (batch.answers[2]->replies, batch.answers[0]->replies);
   g_assert_nonnull (batch.answers[3]->replies[0]);
-  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
-    sms_answer_free (batch.answers[i]);
-}
-
-/* Nine people, two texts each: more than the main loop gathers before
- * it hands jobs to the stepper (SMSDESK_HANDOVER_JOBS, 16). */
-#define PIPELINE_PEOPLE 9
-#define PIPELINE_JOBS (2 * PIPELINE_PEOPLE)
-
-typedef struct
-{
-  guint      done;
-  SmsAnswer *answers[PIPELINE_JOBS];
-  GError    *errors[PIPELINE_JOBS];
-} Pipeline;
-
-static void
-pipeline_done (SmsAnswer *answer, const GError *error, gpointer user_data)
-{
-  Pipeline *p = user_data;
-
-  g_assert_cmpuint (p->done, <, G_N_ELEMENTS (p->answers));
-  p->answers[p->done] = answer;
-  p->errors[p->done] = error ? g_error_copy (error) : NULL;
-  p->done++;
+  answers_clear (&batch);
 }
 
 /* The stepper runs beside the main loop: nine people confirm their
@@ -398,7 +395,7 @@ pipeline_done (SmsAnswer *answer, const GError *error, gpointer user_data)
 static void
 test_pipeline (Fixture *f, gconstpointer data)
 {
-  Pipeline p = { 0 };
+  Answers p = { 0 };
   char from[PIPELINE_PEOPLE][16], id[PIPELINE_JOBS][16];
 
   for (guint i = 0; i < PIPELINE_PEOPLE; i++)
@@ -414,8 +411,8 @@ test_pipeline (Fixture *f, gconstpointer data)
 
       g_snprintf (id[2 * i], sizeof id[0], "P%u-send", i);
       g_snprintf (id[2 * i + 1], sizeof id[0], "P%u-menu", i);
-      smsdesk_receive_async (f->desk, &confirm, f->now, pipeline_done, &p);
-      smsdesk_receive_async (f->desk, &next, f->now, pipeline_done, &p);
+      smsdesk_receive_async (f->desk, &confirm, f->now, answers_add, &p);
+      smsdesk_receive_async (f->desk, &next, f->now, answers_add, &p);
     }
   wait_answers (&p.done, PIPELINE_JOBS, "pipeline");
   for (guint i = 0; i < PIPELINE_PEOPLE; i++)
@@ -447,8 +444,7 @@ test_pipeline (Fixture *f, gconstpointer data)
       g_assert_true (a->duplicate);
       g_assert_cmpstrv (a->replies, p.answers[2 * i + 1]->replies);
     }
-  for (guint i = 0; i < PIPELINE_JOBS; i++)
-    sms_answer_free (p.answers[i]);
+  answers_clear (&p);
 }
 
 /* Whoever is still waiting when the desk goes is answered first: also
@@ -457,7 +453,7 @@ test_pipeline (Fixture *f, gconstpointer data)
 static void
 test_free_answers (Fixture *f, gconstpointer data)
 {
-  Pipeline p = { 0 };
+  Answers p = { 0 };
   SmsIncoming in[] = {
     { SMSDESK_TWILIO, "F0-send", "+447700900140", "1" },
     { SMSDESK_TWILIO, "F0-menu", "+447700900140", "MENU" },
@@ -468,7 +464,7 @@ test_free_answers (Fixture *f, gconstpointer data)
 
   to_check (f, "+447700900140");
   for (guint i = 0; i < G_N_ELEMENTS (in); i++)
-    smsdesk_receive_async (f->desk, &in[i], f->now, pipeline_done, &p);
+    smsdesk_receive_async (f->desk, &in[i], f->now, answers_add, &p);
   g_clear_pointer (&f->desk, smsdesk_free);
   g_assert_cmpuint (p.done, ==, G_N_ELEMENTS (in));
   g_assert_no_error (p.errors[0]);
@@ -480,11 +476,7 @@ test_free_answers (Fixture *f, gconstpointer data)
   g_assert_nonnull (p.answers[3]->replies[0]);
   g_assert_null (p.answers[4]);
   g_assert_error (p.errors[4], SMSDESK_ERROR, SMSDESK_ERROR_INVALID);
-  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
-    {
-      sms_answer_free (p.answers[i]);
-      g_clear_error (&p.errors[i]);
-    }
+  answers_clear (&p);
 }
 
 int
